@@ -1,0 +1,89 @@
+-- One row per attempt (an order's call), with the audio evidence the inference stages found for it.
+
+with
+
+attempts as (
+
+    select * from {{ ref('int_attempts_sequenced') }}
+
+),
+
+audio_files as (
+
+    select * from {{ ref('stg_raw__audio_files') }}
+
+),
+
+audio_analysis as (
+
+    select * from {{ ref('stg_raw__audio_analysis') }}
+
+),
+
+classifications as (
+
+    select * from {{ ref('stg_raw__classifications') }}
+
+),
+
+latest_analysis as (
+
+    select distinct on (audio_sha256) *
+    from audio_analysis
+    order by audio_sha256, analysed_at desc, detector_version desc
+
+),
+
+latest_classification as (
+
+    select distinct on (audio_sha256) *
+    from classifications
+    order by audio_sha256, classified_at desc, classifier_model, prompt_version desc
+
+),
+
+final as (
+
+    select
+        attempts.order_key || '|' || attempts.call_id as attempt_key,
+        attempts.call_id,
+        attempts.order_key,
+        attempts.order_id,
+        attempts.order_type,
+        attempts.offer,
+        attempts.attempt_number::integer as attempt_number,
+        attempts.started_at,
+        attempts.started_at_local,
+        attempts.branch,
+        attempts.expected_branch,
+        attempts.branch = attempts.expected_branch as is_expected_branch,
+        attempts.caller_number,
+        attempts.gap_minutes,
+        case
+            when attempts.gap_seconds is null then null
+            else attempts.gap_seconds >= {{ var('min_gap_minutes') }} * 60
+        end as is_gap_ok,
+        attempts.duration_s,
+        attempts.audio_path,
+        audio_files.audio_sha256,
+        latest_analysis.ring_bursts,
+        latest_analysis.voicemail_beeps,
+        latest_analysis.sit_tones,
+        latest_analysis.outcome,
+        latest_analysis.outcome_confidence,
+        latest_analysis.speech_onset_s,
+        latest_analysis.detector_version,
+        latest_classification.call_type,
+        latest_classification.behaviour
+
+    from attempts
+    left join audio_files
+        on attempts.audio_path = audio_files.audio_path
+    left join latest_analysis
+        on audio_files.audio_sha256 = latest_analysis.audio_sha256
+    left join latest_classification
+        on audio_files.audio_sha256 = latest_classification.audio_sha256
+
+)
+
+select * from final

