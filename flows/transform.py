@@ -47,6 +47,7 @@ def dbt_environment(url: str):
 @flow(name="dbt-build")
 def dbt_build(database_url: str, select: str | None = None) -> DbtSummary:
     """``dbt build``: seeds, staging, intermediate, marts, their tests and unit tests."""
+    from dbt_common.events.base_types import EventLevel
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
     settings = get_settings()
@@ -56,7 +57,8 @@ def dbt_build(database_url: str, select: str | None = None) -> DbtSummary:
     with dbt_environment(database_url):
         runner = PrefectDbtRunner(
             settings=PrefectDbtSettings(
-                project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=Path("target")
+                project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=Path("target"),
+                log_level=EventLevel.INFO,
             ),
             raise_on_failure=False,
         )

@@ -1,0 +1,20 @@
+# The two commands of a fresh machine (each sets up what it needs first: scripts/setup.sh).
+.PHONY: demo test setup lint bench lock
+
+demo: setup            ## synth 200 orders → daily flow on the embedded PostgreSQL → verdicts
+	.venv/bin/callaudit demo
+
+test: setup            ## pytest on real PostgreSQL, Prefect, dbt and Great Expectations
+	.venv/bin/python -m pytest -q $(PYTEST_ARGS)
+
+setup:
+	@scripts/setup.sh
+
+lint: setup
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+bench: setup
+	.venv/bin/python benchmarks/load_throughput.py
+
+lock:                  ## re-resolve requirements.lock after changing pyproject.toml
+	.venv/bin/uv pip compile pyproject.toml --extra dev -p 3.11 -o requirements.lock

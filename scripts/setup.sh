@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: system packages (espeak-ng for the synthetic speech), a .venv at the repository
+# root with the locked dependencies (requirements.lock) and callaudit installed in it. Safe to re-run:
+# it does nothing when everything is already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v espeak-ng >/dev/null 2>&1; then
+    echo "setup: installing espeak-ng (Debian) for the synthetic recordings"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq espeak-ng >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv with $($PYTHON --version)"
+    "$PYTHON" -m venv .venv
+fi
+
+STAMP=".venv/.callaudit-$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$STAMP" ]; then
+    echo "setup: installing locked dependencies into .venv (uv)"
+    .venv/bin/python -m pip install -q "uv==0.13.9"
+    .venv/bin/uv pip install -q -p .venv/bin/python -r requirements.lock
+    .venv/bin/uv pip install -q -p .venv/bin/python --no-deps -e .
+    rm -f .venv/.callaudit-*
+    touch "$STAMP"
+fi
+echo "setup: ready (.venv/bin/callaudit)"

@@ -1,0 +1,83 @@
+"""Shared fixtures: one embedded PostgreSQL for the session (a fresh database per test module), a real
+Prefect API (test harness), and a synthetic data set made once by the project's own generator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from datetime import date
+from pathlib import Path
+
+# Before anything imports flows/prefect: all state of the test session lives in a temporary folder.
+_STATE = Path(tempfile.mkdtemp(prefix="callaudit-tests-"))
+os.environ["CALLAUDIT_STATE_DIR"] = str(_STATE)
+os.environ.pop("DATABASE_URL", None)
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+import psycopg  # noqa: E402
+import pytest  # noqa: E402
+from psycopg.conninfo import make_conninfo  # noqa: E402
+
+import flows  # noqa: E402,F401  (offline environment)
+
+DAY = date(2026, 11, 20)
+SEED = 5
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    from flows.db import start_embedded, stop_embedded
+
+    url = start_embedded(_STATE / "pgdata")
+    yield url
+    stop_embedded(_STATE / "pgdata")
+
+
+@pytest.fixture(scope="module")
+def database_url(server_url: str) -> str:
+    """A fresh, migrated database for one test module, also exported as DATABASE_URL."""
+    from flows.db import migrate
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = make_conninfo(server_url, dbname=name)
+    migrate(url)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    yield url
+    if previous is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = previous
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def synth_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 40-order data set made once per session (do not modify: use ``dataset``)."""
+    from synth import generate
+
+    out = tmp_path_factory.mktemp("synth40")
+    generate(out, orders=40, seed=SEED, day=DAY, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def dataset(synth_set: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the data set a test module may edit (manifests and calls copied, audio shared)."""
+    out = tmp_path_factory.mktemp("dataset")
+    shutil.copytree(synth_set / "manifests", out / "manifests")
+    shutil.copytree(synth_set / "truth", out / "truth")
+    shutil.copy(synth_set / "calls.csv", out / "calls.csv")
+    (out / "audio").symlink_to(synth_set / "audio")
+    return out
