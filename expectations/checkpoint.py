@@ -49,15 +49,19 @@ class ExpectationsFailed(RuntimeError):
 def input_counts(url: str, audited_status: str) -> dict[str, int]:
     """What each table's row count must equal, computed from its input, not from the table itself."""
     with psycopg.connect(url) as conn:
-        loaded = dict(conn.execute(
-            "select source_kind, coalesce(sum(row_count), 0)::int from ops.source_files group by 1"
-        ).fetchall())
+        loaded = dict(
+            conn.execute(
+                "select source_kind, coalesce(sum(row_count), 0)::int from ops.source_files group by 1"
+            ).fetchall()
+        )
         wanted_audio = conn.execute(
             """select count(distinct c.audio_path) from raw.calls c
                where c.audio_path is not null and not exists (
                    select 1 from ops.rejects r where r.source_kind = 'audio' and r.source = c.audio_path)"""
         ).fetchone()[0]
-        statuses = conn.execute("select distinct order_type, order_id, status from raw.manifest_rows").fetchall()
+        statuses = conn.execute(
+            "select distinct order_type, order_id, status from raw.manifest_rows"
+        ).fetchall()
     audited = {(t, o) for t, o, status in statuses if fold(status) == fold(audited_status)}
     return {
         "manifest_rows": loaded.get("manifest", 0),
@@ -103,15 +107,19 @@ def run_checkpoint(sqlalchemy_url: str, url: str, gx_dir: Path, audited_status: 
         specs_by_suite[suite.name] = specs
         gx_suite = gx.ExpectationSuite(name=suite.name, expectations=[_expectation(s) for s in specs])
         gx_suite = context.suites.add_or_update(gx_suite)
-        definitions.append(context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
-        ))
-    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name="daily_compliance",
-        validation_definitions=definitions,
-        actions=[UpdateDataDocsAction(name="update_data_docs")],
-        result_format={"result_format": "SUMMARY"},
-    ))
+        definitions.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+            )
+        )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name="daily_compliance",
+            validation_definitions=definitions,
+            actions=[UpdateDataDocsAction(name="update_data_docs")],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
     result = checkpoint.run()
     failures: list[Failure] = []
     evaluated = 0
@@ -126,7 +134,9 @@ def run_checkpoint(sqlalchemy_url: str, url: str, gx_dir: Path, audited_status: 
             detail = _describe(outcome)
             failures.append(Failure(table, config.type, kwargs, detail))
     docs = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    return CheckpointReport(result.success and not failures, evaluated, failures, docs if docs.exists() else None)
+    return CheckpointReport(
+        result.success and not failures, evaluated, failures, docs if docs.exists() else None
+    )
 
 
 def _describe(outcome) -> str:

@@ -33,45 +33,78 @@ class Suite:
 
 
 SUITES: list[Suite] = [
-    Suite("raw", "manifest_rows", [
-        Expect("ExpectColumnValuesToNotBeNull", {"column": "order_id"}),
-        Expect("ExpectColumnValuesToBeInSet", {"column": "order_type", "value_set": ORDER_TYPES}),
-        Expect("ExpectColumnValuesToBeInSet", {"column": "offer", "value_set": OFFERS}),
-        Expect("ExpectColumnValuesToMatchRegex", {"column": "client_number", "regex": E164}),
-        Expect("ExpectColumnPairValuesAToBeGreaterThanB",
-               {"column_A": "suspended_on", "column_B": "ordered_on", "or_equal": True}),
-        Expect("ExpectCompoundColumnsToBeUnique", {"column_list": ["source_path", "row_number"]}),
-    ], row_count_from="manifest_rows"),
-    Suite("raw", "calls", [
-        Expect("ExpectColumnValuesToBeUnique", {"column": "call_id"}),
-        Expect("ExpectColumnValuesToNotBeNull", {"column": "branch"}),
-        Expect("ExpectColumnValuesToMatchRegex", {"column": "client_number", "regex": E164}),
-        Expect("ExpectColumnValuesToMatchRegex", {"column": "caller_number", "regex": E164}),
-        Expect("ExpectColumnValuesToBeBetween", {"column": "duration_s", "min_value": 0, "max_value": 86_400}),
-    ], row_count_from="calls"),
-    Suite("raw", "audio_files", [
-        Expect("ExpectColumnValuesToBeUnique", {"column": "audio_path"}),
-        Expect("ExpectColumnValuesToMatchRegex", {"column": "sha256", "regex": r"^[0-9a-f]{64}$"}),
-        Expect("ExpectColumnValuesToBeBetween", {"column": "sample_rate", "min_value": 4_000, "max_value": 192_000}),
-        Expect("ExpectColumnValuesToBeBetween", {"column": "channels", "min_value": 1, "max_value": 8}),
-        Expect("ExpectColumnValuesToBeBetween", {"column": "duration_s", "min_value": 0}),
-    ], row_count_from="audio_files"),
-    Suite("marts", "order_compliance", [
-        Expect("ExpectColumnValuesToBeUnique", {"column": "order_key"}),
-        Expect("ExpectColumnValuesToBeInSet", {"column": "order_type", "value_set": ORDER_TYPES}),
-        Expect("ExpectColumnValuesToBeInSet", {"column": "offer", "value_set": OFFERS}),
-        Expect("ExpectColumnValuesToNotBeNull", {"column": "branch_ok"}),
-        Expect("ExpectColumnValuesToNotBeNull", {"column": "attempts_ok"}),
-        Expect("ExpectColumnValuesToNotBeNull", {"column": "gap_ok"}),
-        Expect("ExpectColumnValuesToNotBeNull", {"column": "compliant"}),
-        Expect("ExpectColumnValuesToBeBetween", {"column": "attempts", "min_value": 0}),
-    ], row_count_from="audited_orders"),
-    Suite("marts", "call_attempts", [
-        Expect("ExpectColumnValuesToBeUnique", {"column": "attempt_key"}),
-        Expect("ExpectColumnValuesToBeBetween", {"column": "attempt_number", "min_value": 1}),
-        Expect("ExpectColumnValuesToBeBetween", {"column": "gap_minutes", "min_value": 0}),
-        Expect("ExpectColumnValuesToNotBeNull", {"column": "is_expected_branch"}),
-        Expect("ExpectColumnValuesToBeInSet",
-               {"column": "outcome", "value_set": ["answered", "voicemail", "no_answer", "unreachable"]}),
-    ]),
+    Suite(
+        "raw",
+        "manifest_rows",
+        [
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "order_id"}),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "order_type", "value_set": ORDER_TYPES}),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "offer", "value_set": OFFERS}),
+            Expect("ExpectColumnValuesToMatchRegex", {"column": "client_number", "regex": E164}),
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "suspended_on", "column_B": "ordered_on", "or_equal": True},
+            ),
+            Expect("ExpectCompoundColumnsToBeUnique", {"column_list": ["source_path", "row_number"]}),
+        ],
+        row_count_from="manifest_rows",
+    ),
+    Suite(
+        "raw",
+        "calls",
+        [
+            Expect("ExpectColumnValuesToBeUnique", {"column": "call_id"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "branch"}),
+            Expect("ExpectColumnValuesToMatchRegex", {"column": "client_number", "regex": E164}),
+            Expect("ExpectColumnValuesToMatchRegex", {"column": "caller_number", "regex": E164}),
+            Expect(
+                "ExpectColumnValuesToBeBetween", {"column": "duration_s", "min_value": 0, "max_value": 86_400}
+            ),
+        ],
+        row_count_from="calls",
+    ),
+    Suite(
+        "raw",
+        "audio_files",
+        [
+            Expect("ExpectColumnValuesToBeUnique", {"column": "audio_path"}),
+            Expect("ExpectColumnValuesToMatchRegex", {"column": "sha256", "regex": r"^[0-9a-f]{64}$"}),
+            Expect(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "sample_rate", "min_value": 4_000, "max_value": 192_000},
+            ),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "channels", "min_value": 1, "max_value": 8}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "duration_s", "min_value": 0}),
+        ],
+        row_count_from="audio_files",
+    ),
+    Suite(
+        "marts",
+        "order_compliance",
+        [
+            Expect("ExpectColumnValuesToBeUnique", {"column": "order_key"}),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "order_type", "value_set": ORDER_TYPES}),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "offer", "value_set": OFFERS}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "branch_ok"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "attempts_ok"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "gap_ok"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "compliant"}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "attempts", "min_value": 0}),
+        ],
+        row_count_from="audited_orders",
+    ),
+    Suite(
+        "marts",
+        "call_attempts",
+        [
+            Expect("ExpectColumnValuesToBeUnique", {"column": "attempt_key"}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "attempt_number", "min_value": 1}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "gap_minutes", "min_value": 0}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "is_expected_branch"}),
+            Expect(
+                "ExpectColumnValuesToBeInSet",
+                {"column": "outcome", "value_set": ["answered", "voicemail", "no_answer", "unreachable"]},
+            ),
+        ],
+    ),
 ]

@@ -32,11 +32,17 @@ def cmd_synth(args: argparse.Namespace) -> int:
     day = args.date or (dt.date.today() - dt.timedelta(days=1))
     started = time.perf_counter()
     summary = generate(
-        Path(args.out), orders=args.orders, seed=args.seed, day=day, timezone=settings.timezone,
-        country_code=settings.default_country_code, progress=sys.stderr.isatty(),
+        Path(args.out),
+        orders=args.orders,
+        seed=args.seed,
+        day=day,
+        timezone=settings.timezone,
+        country_code=settings.default_country_code,
+        progress=sys.stderr.isatty(),
     )
     console.print(
-        f"[green]synth[/]: {summary.orders} orders ({summary.audited_orders} audited), {summary.calls} calls, "
+        f"[green]synth[/]: {summary.orders} orders ({summary.audited_orders} audited), "
+        f"{summary.calls} calls, "
         f"{summary.audio_files} recordings ({summary.seconds_of_audio / 60:.1f} min of audio), "
         f"{summary.malformed_rows} malformed rows → {args.out} in {time.perf_counter() - started:.1f} s"
     )
@@ -48,8 +54,17 @@ def print_summary(summary, elapsed: float) -> None:
     for column in ("type", "offer", "orders", "ok", "branch✗", "attempts✗", "gap✗", "outcome✗", "pending"):
         table.add_column(column, justify="left" if column in ("type", "offer") else "right")
     for v in summary.verdicts:
-        table.add_row(v.order_type, v.offer, str(v.orders), str(v.compliant), str(v.branch_failed),
-                      str(v.attempts_failed), str(v.gap_failed), str(v.outcome_failed), str(v.outcome_pending))
+        table.add_row(
+            v.order_type,
+            v.offer,
+            str(v.orders),
+            str(v.compliant),
+            str(v.branch_failed),
+            str(v.attempts_failed),
+            str(v.gap_failed),
+            str(v.outcome_failed),
+            str(v.outcome_pending),
+        )
     console.print(table)
     console.print(
         f"{summary.rows_inserted} rows inserted, {summary.rejected_now} rejected now "
@@ -61,9 +76,13 @@ def print_summary(summary, elapsed: float) -> None:
 def where_next(data_docs: str | None) -> None:
     console.print("\n[bold]Where to look next[/]")
     console.print("  callaudit db psql                       SQL on the warehouse, e.g.")
-    console.print("     select order_id, motif, attempts, reasons from marts.order_compliance where not compliant;")
+    console.print(
+        "     select order_id, motif, attempts, reasons from marts.order_compliance where not compliant;"
+    )
     console.print("     select * from ops.rejects;            what was quarantined, and why")
-    console.print("  callaudit ui                            the Prefect UI with every run (http://127.0.0.1:4200)")
+    console.print(
+        "  callaudit ui                            the Prefect UI with every run (http://127.0.0.1:4200)"
+    )
     console.print("  callaudit docs                          dbt docs (lineage, tests, descriptions)")
     if data_docs:
         console.print(f"  {data_docs}   Great Expectations Data Docs")
@@ -74,7 +93,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     summary = daily_compliance(
-        date=args.date, prefix=args.prefix, manifests_dir=str(args.manifests), calls_file=str(args.calls),
+        date=args.date,
+        prefix=args.prefix,
+        manifests_dir=str(args.manifests),
+        calls_file=str(args.calls),
         audio_root=args.audio_root,
     )
     print_summary(summary, time.perf_counter() - started)
@@ -98,7 +120,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     summary = daily_compliance(
-        date=day, manifests_dir=str(out / "manifests"), calls_file=str(out / "calls.csv"),
+        date=day,
+        manifests_dir=str(out / "manifests"),
+        calls_file=str(out / "calls.csv"),
         audio_root=str(out / "audio"),
     )
     print_summary(summary, time.perf_counter() - started)
@@ -143,15 +167,32 @@ def cmd_docs(args: argparse.Namespace) -> int:
     console.print(f"dbt docs written: {index}")
     if args.serve:
         with dbt_environment(url):
-            subprocess.run([sys.executable, "-m", "dbt.cli.main", "docs", "serve", "--project-dir",
-                            str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--port", str(args.port),
-                            "--no-browser"], check=False)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "dbt.cli.main",
+                    "docs",
+                    "serve",
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--port",
+                    str(args.port),
+                    "--no-browser",
+                ],
+                check=False,
+            )
     return 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
     prefect = Path(sys.executable).with_name("prefect")
-    console.print(f"Prefect UI on http://127.0.0.1:{args.port} (PREFECT_HOME={os.environ['PREFECT_HOME']}); Ctrl-C stops")
+    console.print(
+        f"Prefect UI on http://127.0.0.1:{args.port} "
+        f"(PREFECT_HOME={os.environ['PREFECT_HOME']}); Ctrl-C stops"
+    )
     os.execv(str(prefect), [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(args.port)])
     return 0
 

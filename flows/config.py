@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     )
     manifests_dir: Path | None = Field(default=None, description="Folder of manifests for scheduled runs.")
     calls_file: Path | None = Field(default=None, description="calls.csv for scheduled runs.")
-    audio_root: str | None = Field(default=None, description="Local folder or s3://bucket/prefix of recordings.")
+    audio_root: str | None = Field(
+        default=None, description="Local folder or s3://bucket/prefix of recordings."
+    )
     s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (MinIO, moto…).")
     aws_access_key_id: str | None = Field(default=None, validation_alias="AWS_ACCESS_KEY_ID")
     aws_secret_access_key: str | None = Field(default=None, validation_alias="AWS_SECRET_ACCESS_KEY")

@@ -116,9 +116,15 @@ def _resolve_inputs(
     manifests = manifests_dir or settings.manifests_dir
     calls = calls_file or settings.calls_file
     audio = audio_root or settings.audio_root
-    missing = [name for name, value in
-               (("CALLAUDIT_MANIFESTS_DIR", manifests), ("CALLAUDIT_CALLS_FILE", calls),
-                ("CALLAUDIT_AUDIO_ROOT", audio)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("CALLAUDIT_MANIFESTS_DIR", manifests),
+            ("CALLAUDIT_CALLS_FILE", calls),
+            ("CALLAUDIT_AUDIO_ROOT", audio),
+        )
+        if not value
+    ]
     if missing:
         raise ValueError(f"set {', '.join(missing)} (or pass them as parameters) to say where the inputs are")
     return Path(manifests), Path(calls), str(audio)
@@ -163,6 +169,10 @@ def daily_compliance(
     record_run(url, {"date": day, "prefix": prefix}, summary, "Completed")
     logger.info(
         "daily-compliance %s: %d audited orders, %d compliant, %d rows inserted, %d rejects",
-        day, summary.orders, summary.compliant, summary.rows_inserted, summary.rejects_total,
+        day,
+        summary.orders,
+        summary.compliant,
+        summary.rows_inserted,
+        summary.rejects_total,
     )
     return summary

@@ -33,16 +33,44 @@ from inference.contract import (
 )
 
 MANIFEST_COLUMNS = (
-    "source_path", "row_number", "order_type", "offer", "file_date", "order_id", "client_number",
-    "client_number_raw", "ordered_on", "suspended_on", "status", "motif", "offer_label",
+    "source_path",
+    "row_number",
+    "order_type",
+    "offer",
+    "file_date",
+    "order_id",
+    "client_number",
+    "client_number_raw",
+    "ordered_on",
+    "suspended_on",
+    "status",
+    "motif",
+    "offer_label",
 )
 CALL_COLUMNS = (
-    "call_id", "source_path", "row_number", "branch", "caller_number", "client_number", "client_number_raw",
-    "start_time", "duration_s", "audio_path",
+    "call_id",
+    "source_path",
+    "row_number",
+    "branch",
+    "caller_number",
+    "client_number",
+    "client_number_raw",
+    "start_time",
+    "duration_s",
+    "audio_path",
 )
 AUDIO_COLUMNS = (
-    "audio_path", "audio_root", "sha256", "size_bytes", "etag", "duration_s", "sample_rate", "channels",
-    "frames", "format", "subtype",
+    "audio_path",
+    "audio_root",
+    "sha256",
+    "size_bytes",
+    "etag",
+    "duration_s",
+    "sample_rate",
+    "channels",
+    "frames",
+    "format",
+    "subtype",
 )
 
 
@@ -88,10 +116,18 @@ def _recorded_sha(conn: psycopg.Connection, kind: str, source: str) -> str | Non
 
 
 def _record_source(
-    conn: psycopg.Connection, kind: str, source: str, sha: str, size: int, rows: int, rejected: int, run_id: str
+    conn: psycopg.Connection,
+    kind: str,
+    source: str,
+    sha: str,
+    size: int,
+    rows: int,
+    rejected: int,
+    run_id: str,
 ) -> None:
     conn.execute(
-        """insert into ops.source_files (source_kind, source_path, sha256, size_bytes, row_count, rejected_rows, run_id)
+        """insert into ops.source_files
+             (source_kind, source_path, sha256, size_bytes, row_count, rejected_rows, run_id)
            values (%s, %s, %s, %s, %s, %s, %s)
            on conflict (source_kind, source_path) do update set
              sha256 = excluded.sha256, size_bytes = excluded.size_bytes, row_count = excluded.row_count,
@@ -169,11 +205,13 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
                 except ContractError as exc:
                     rejects.append(Reject(path.name, f"row {number}", str(exc), named))
                     continue
-                rows.append((path.name, number, *asdict(row).values()))
+                rows.append((path.name, number, *row.as_row()))
         conn.execute("delete from raw.manifest_rows where source_path = %s", [path.name])
         _copy(conn, "raw.manifest_rows", MANIFEST_COLUMNS, rows)
         replace_rejects(conn, "manifest", path.name, rejects, run_id)
-        _record_source(conn, "manifest", path.name, table.sha256, table.size_bytes, len(rows), len(rejects), run_id)
+        _record_source(
+            conn, "manifest", path.name, table.sha256, table.size_bytes, len(rows), len(rejects), run_id
+        )
     return LoadResult(path.name, "replaced" if recorded else "loaded", len(rows), len(rejects))
 
 
@@ -193,7 +231,9 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
         rejects: list[Reject] = []
         rows: dict[str, tuple] = {}
         try:
-            columns = map_headers(table.headers, identity, [c for c in contract.call_columns if c != "audio_path"])
+            columns = map_headers(
+                table.headers, identity, [c for c in contract.call_columns if c != "audio_path"]
+            )
         except ContractError as exc:
             rejects.append(Reject(path.name, "header", str(exc), {"headers": table.headers}))
         else:
@@ -201,34 +241,57 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
                 named = {columns[i]: v for i, v in enumerate(cells) if i in columns}
                 try:
                     call = parse_call_row(
-                        named, settings.timezone, settings.default_country_code, settings.national_number_length
+                        named,
+                        settings.timezone,
+                        settings.default_country_code,
+                        settings.national_number_length,
                     )
                 except ContractError as exc:
                     rejects.append(Reject(path.name, f"row {number}", str(exc), named))
                     continue
                 if call.call_id in rows:
-                    rejects.append(Reject(path.name, f"row {number}", f"duplicate call_id {call.call_id!r}", named))
+                    rejects.append(
+                        Reject(path.name, f"row {number}", f"duplicate call_id {call.call_id!r}", named)
+                    )
                     continue
                 rows[call.call_id] = (
-                    call.call_id, path.name, number, call.branch, call.caller_number, call.client_number,
-                    call.client_number_raw, call.start_time, call.duration_s, call.audio_path,
+                    call.call_id,
+                    path.name,
+                    number,
+                    call.branch,
+                    call.caller_number,
+                    call.client_number,
+                    call.client_number_raw,
+                    call.start_time,
+                    call.duration_s,
+                    call.audio_path,
                 )
         conn.execute("delete from raw.calls where source_path = %s", [path.name])
-        conn.execute("create temporary table incoming_calls (like raw.calls including defaults) on commit drop")
+        conn.execute(
+            "create temporary table incoming_calls (like raw.calls including defaults) on commit drop"
+        )
         _copy(conn, "incoming_calls", CALL_COLUMNS, list(rows.values()))
         inserted = {
-            r[0] for r in conn.execute(
-                "insert into raw.calls select * from incoming_calls on conflict (call_id) do nothing returning call_id"
+            r[0]
+            for r in conn.execute(
+                "insert into raw.calls select * from incoming_calls"
+                " on conflict (call_id) do nothing returning call_id"
             ).fetchall()
         }
         for call_id, row in rows.items():
             if call_id not in inserted:
-                rejects.append(Reject(
-                    path.name, f"row {row[2]}", f"call_id {call_id!r} already loaded from another file",
-                    dict(zip(CALL_COLUMNS, row, strict=True)),
-                ))
+                rejects.append(
+                    Reject(
+                        path.name,
+                        f"row {row[2]}",
+                        f"call_id {call_id!r} already loaded from another file",
+                        dict(zip(CALL_COLUMNS, row, strict=True)),
+                    )
+                )
         replace_rejects(conn, "calls", path.name, rejects, run_id)
-        _record_source(conn, "calls", path.name, table.sha256, table.size_bytes, len(inserted), len(rejects), run_id)
+        _record_source(
+            conn, "calls", path.name, table.sha256, table.size_bytes, len(inserted), len(rejects), run_id
+        )
     return LoadResult(path.name, "replaced" if recorded else "loaded", len(inserted), len(rejects))
 
 
@@ -241,8 +304,17 @@ def describe_audio(root: AudioRoot, info: ObjectInfo) -> tuple:
             digest.update(block)
     meta = soundfile.info(str(local))
     return (
-        info.path, root.uri, digest.hexdigest(), info.size_bytes, info.etag, float(meta.duration),
-        int(meta.samplerate), int(meta.channels), int(meta.frames), meta.format, meta.subtype,
+        info.path,
+        root.uri,
+        digest.hexdigest(),
+        info.size_bytes,
+        info.etag,
+        float(meta.duration),
+        int(meta.samplerate),
+        int(meta.channels),
+        int(meta.frames),
+        meta.format,
+        meta.subtype,
     )
 
 
@@ -253,11 +325,15 @@ def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadRe
     root = open_audio_root(audio_root, settings)
     run_id = current_run_id()
     with psycopg.connect(url) as conn:
-        wanted = [r[0] for r in conn.execute(
-            "select distinct audio_path from raw.calls where audio_path is not null order by 1"
-        ).fetchall()]
+        wanted = [
+            r[0]
+            for r in conn.execute(
+                "select distinct audio_path from raw.calls where audio_path is not null order by 1"
+            ).fetchall()
+        ]
         known = {
-            path: (etag, known_root) for path, etag, known_root in conn.execute(
+            path: (etag, known_root)
+            for path, etag, known_root in conn.execute(
                 "select audio_path, etag, audio_root from raw.audio_files"
             ).fetchall()
         }
@@ -283,19 +359,22 @@ def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadRe
         except Exception as exc:  # soundfile/libsndfile and S3 errors alike: quarantine, keep going
             return Reject(info.path, "file", f"unreadable recording: {type(exc).__name__}: {exc}")
 
-    with ThreadPoolExecutor(max_workers=max(1, settings.audio_workers)) as pool, progress_bar(
-        "audio metadata", total=len(todo)
-    ) as advance:
+    with (
+        ThreadPoolExecutor(max_workers=max(1, settings.audio_workers)) as pool,
+        progress_bar("audio metadata", total=len(todo)) as advance,
+    ):
         for result in pool.map(attempt, todo):
             (rejects.append if isinstance(result, Reject) else rows.append)(result)
             advance()
     with psycopg.connect(url) as conn:
-        conn.execute("create temporary table incoming_audio (like raw.audio_files including defaults) on commit drop")
+        conn.execute(
+            "create temporary table incoming_audio (like raw.audio_files including defaults) on commit drop"
+        )
         _copy(conn, "incoming_audio", AUDIO_COLUMNS, rows)
         conn.execute(
             f"""insert into raw.audio_files select * from incoming_audio
                 on conflict (audio_path) do update set
-                {', '.join(f'{c} = excluded.{c}' for c in AUDIO_COLUMNS[1:])}, loaded_at = now()"""
+                {", ".join(f"{c} = excluded.{c}" for c in AUDIO_COLUMNS[1:])}, loaded_at = now()"""
         )
         checked = {info.path for info in todo} | set(missing)
         for source in checked:
@@ -330,6 +409,8 @@ def ingest(
     summary.audio = load_audio_metadata(url, audio_root, settings)
     get_run_logger().info(
         "ingest: %d manifest file(s), %d row(s) inserted, %d rejected",
-        len(summary.manifests), summary.rows_inserted, summary.rejected,
+        len(summary.manifests),
+        summary.rows_inserted,
+        summary.rejected,
     )
     return summary

@@ -16,7 +16,10 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
         yield lambda: None
         return
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
         transient=False,
     ) as progress:
         task_id = progress.add_task(description, total=total)

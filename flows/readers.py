@@ -51,7 +51,9 @@ def read_csv(path: Path) -> Table:
     except StopIteration as exc:
         raise ContractError(f"{path.name} is empty: no header row") from exc
     rows = [(n, list(r)) for n, r in enumerate(reader, start=1) if any(c.strip() for c in r)]
-    return Table(headers=list(headers), rows=rows, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
+    return Table(
+        headers=list(headers), rows=rows, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data)
+    )
 
 
 def read_xlsx(path: Path) -> Table:
@@ -69,7 +71,8 @@ def read_xlsx(path: Path) -> Table:
     except StopIteration as exc:
         raise ContractError(f"{path.name} is empty: no header row") from exc
     rows = [
-        (n, list(r)) for n, r in enumerate(values, start=1)
+        (n, list(r))
+        for n, r in enumerate(values, start=1)
         if any(c is not None and str(c).strip() for c in r)
     ]
     workbook.close()

@@ -42,8 +42,14 @@ def replace_rejects(
             "insert into ops.rejects (source_kind, source, location, reason, payload, run_id)"
             " values (%s, %s, %s, %s, %s, %s)",
             [
-                (source_kind, r.source, r.location, r.reason,
-                 None if r.payload is None else json.dumps(_jsonable(r.payload), ensure_ascii=False), run_id)
+                (
+                    source_kind,
+                    r.source,
+                    r.location,
+                    r.reason,
+                    None if r.payload is None else json.dumps(_jsonable(r.payload), ensure_ascii=False),
+                    run_id,
+                )
                 for r in rejects
             ],
         )

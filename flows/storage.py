@@ -55,7 +55,7 @@ class S3AudioRoot:
         from prefect_aws import AwsCredentials, S3Bucket
         from prefect_aws.client_parameters import AwsClientParameters
 
-        without_scheme = uri[len("s3://"):]
+        without_scheme = uri[len("s3://") :]
         bucket, _, prefix = without_scheme.partition("/")
         if not bucket:
             raise ValueError(f"{uri!r} has no bucket name: use s3://bucket/prefix")
@@ -77,7 +77,7 @@ class S3AudioRoot:
             strip = f"{self.prefix}/" if self.prefix else ""
             for obj in self.bucket.list_objects():
                 key = obj["Key"]
-                relative = key[len(strip):] if strip and key.startswith(strip) else key
+                relative = key[len(strip) :] if strip and key.startswith(strip) else key
                 listing[relative] = ObjectInfo(relative, obj["ETag"].strip('"'), int(obj["Size"]))
             self._listing = listing
         return self._listing

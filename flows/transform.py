@@ -57,7 +57,9 @@ def dbt_build(database_url: str, select: str | None = None) -> DbtSummary:
     with dbt_environment(database_url):
         runner = PrefectDbtRunner(
             settings=PrefectDbtSettings(
-                project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=Path("target"),
+                project_dir=DBT_PROJECT_DIR,
+                profiles_dir=DBT_PROJECT_DIR,
+                target_path=Path("target"),
                 log_level=EventLevel.INFO,
             ),
             raise_on_failure=False,
@@ -83,10 +85,19 @@ def dbt_docs_generate(database_url: str) -> Path:
 
     settings = get_settings()
     with dbt_environment(database_url):
-        result = dbtRunner().invoke([
-            "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--vars", dbt_vars(settings), "--quiet",
-        ])
+        result = dbtRunner().invoke(
+            [
+                "docs",
+                "generate",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--vars",
+                dbt_vars(settings),
+                "--quiet",
+            ]
+        )
     if not result.success:
         raise RuntimeError(f"dbt docs generate failed: {result.exception}")
     return DBT_PROJECT_DIR / "target" / "index.html"

@@ -21,12 +21,27 @@ MANIFEST_NAME = re.compile(
     r"^(?P<type>[A-Za-z]+)_(?P<offer>[A-Za-z]+)_(?P<day>\d{8})\.(?P<ext>csv|xlsx)$", re.IGNORECASE
 )
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+_PHONE_FORBIDDEN = re.compile(r"[^\d\s+().\-/]")
+_NON_DIGIT = re.compile(r"\D")
+_DAY_FIRST = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DATE_FORMATS = (
-    "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y/%m/%d", "%Y%m%d",
+    "%d/%m/%Y",
+    "%Y-%m-%d",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d/%m/%y",
+    "%Y/%m/%d",
+    "%Y%m%d",
 )
 _DATETIME_FORMATS = (
-    "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
-    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
 )
 
 
@@ -53,7 +68,8 @@ def parse_manifest_name(name: str, types: list[str], offers: list[str]) -> Manif
     match = MANIFEST_NAME.match(name)
     if not match:
         raise ContractError(
-            f"file name {name!r} does not follow <TYPE>_<OFFER>_<YYYYMMDD>.(csv|xlsx), e.g. SAV_ADSL_20261120.csv"
+            f"file name {name!r} does not follow <TYPE>_<OFFER>_<YYYYMMDD>.(csv|xlsx), "
+            "e.g. SAV_ADSL_20261120.csv"
         )
     order_type, offer = match.group("type").upper(), match.group("offer").upper()
     if order_type not in types:
@@ -81,9 +97,9 @@ def normalize_phone(raw: object, country_code: str = "212", national_length: int
     text = str(raw).strip()
     if not text:
         raise ContractError("phone number is empty")
-    if re.search(r"[^\d\s+().\-/]", text):
+    if _PHONE_FORBIDDEN.search(text):
         raise ContractError(f"phone number {text!r} contains characters other than digits and separators")
-    digits = re.sub(r"\D", "", text)
+    digits = text if text.isdigit() else _NON_DIGIT.sub("", text)
     if not digits:
         raise ContractError(f"phone number {text!r} has no digits")
     if text.startswith("+"):
@@ -114,6 +130,13 @@ def parse_date(value: object) -> date:
             return (_EXCEL_EPOCH + timedelta(days=float(value))).date()
         raise ContractError(f"date {value!r} is a number but not an Excel date serial")
     text = str(value).strip()
+    fast = _DAY_FIRST.match(text) or _ISO_DAY.match(text)
+    if fast:  # the common shapes, without strptime's cost
+        a, b, c = (int(g) for g in fast.groups())
+        try:
+            return date(c, b, a) if fast.re is _DAY_FIRST else date(a, b, c)
+        except ValueError as exc:
+            raise ContractError(f"date {text!r} is not a calendar date") from exc
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
@@ -138,7 +161,9 @@ def parse_timestamp(value: object, timezone: str) -> datetime:
         try:
             parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
         except ValueError as exc:
-            raise ContractError(f"start_time {text!r} is not ISO 8601 (e.g. 2026-11-20T09:30:00+01:00)") from exc
+            raise ContractError(
+                f"start_time {text!r} is not ISO 8601 (e.g. 2026-11-20T09:30:00+01:00)"
+            ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
     return parsed
@@ -179,6 +204,21 @@ class ManifestRow:
     status: str
     motif: str
     offer_label: str | None
+
+    def as_row(self) -> tuple:
+        return (
+            self.order_type,
+            self.offer,
+            self.file_date,
+            self.order_id,
+            self.client_number,
+            self.client_number_raw,
+            self.ordered_on,
+            self.suspended_on,
+            self.status,
+            self.motif,
+            self.offer_label,
+        )
 
 
 @dataclass(frozen=True)
@@ -236,7 +276,9 @@ def parse_manifest_row(
     )
 
 
-def parse_call_row(cells: dict[str, object], timezone: str, country_code: str, national_length: int) -> CallRecord:
+def parse_call_row(
+    cells: dict[str, object], timezone: str, country_code: str, national_length: int
+) -> CallRecord:
     raw_phone = cells.get("client_number")
     audio = str(cells.get("audio_path") or "").strip().lstrip("/")
     return CallRecord(

@@ -177,3 +177,25 @@ def test_dbt_nodes_show_as_prefect_tasks(first_run) -> None:
         )
     names = " ".join(t.name for t in task_runs)
     assert "order_compliance" in names and "call_attempts" in names and "stg_raw__calls" in names
+
+
+def test_a_failed_expectation_fails_the_run_naming_table_and_check(first_run, dataset: Path, database_url: str):
+    """Last in this module: it corrupts the warehouse behind the loader's back."""
+    from flows.daily import daily_compliance
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute("update raw.calls set caller_number = 'not-a-number' where call_id = (select min(call_id) "
+                     "from raw.calls)")
+        conn.execute("delete from raw.manifest_rows where (source_path, row_number) = (select source_path, "
+                     "row_number from raw.manifest_rows order by 1, 2 limit 1)")
+    state = daily_compliance(
+        date=DAY, manifests_dir=str(dataset / "manifests"), calls_file=str(dataset / "calls.csv"),
+        audio_root=str(dataset / "audio"), return_state=True,
+    )
+    assert state.is_failed()
+    with pytest.raises(Exception) as failure:
+        state.result()
+    message = str(failure.value)
+    assert "raw.calls: expect_column_values_to_match_regex(column='caller_number'" in message
+    assert "raw.manifest_rows: expect_table_row_count_to_equal" in message
+    assert "marts.order_compliance" not in message

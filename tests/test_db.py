@@ -1,0 +1,55 @@
+"""The database decision and the migrations, on the real embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from flows.db import database_url as decide_database
+from flows.db import discover_migrations, migrate
+
+
+def test_database_url_prefers_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from flows.config import Settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@db.example:5432/warehouse")
+    settings = Settings(state_dir=tmp_path)
+    assert decide_database(settings) == "postgresql://someone@db.example:5432/warehouse"
+    assert not (tmp_path / "pgdata").exists(), "no embedded server is started when DATABASE_URL is set"
+
+
+def test_migrations_are_recorded_and_applied_once(database_url: str) -> None:
+    assert migrate(database_url) == []
+    with psycopg.connect(database_url) as conn:
+        versions = [r[0] for r in conn.execute("select version from ops.schema_migrations order by 1")]
+        assert versions == [m.version for m in discover_migrations()]
+        assert conn.execute("select extversion from pg_extension where extname = 'vector'").fetchone()
+        schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
+        assert {"raw", "vault", "ops", "marts"} <= schemas
+        roles = {r[0] for r in conn.execute("select rolname from pg_roles where rolname like 'callaudit_%'")}
+        assert roles == {"callaudit_pipeline", "callaudit_analyst"}
+        conn.execute("select '[1,2,3]'::vector(3) <-> '[1,2,4]'::vector(3)")
+
+
+def test_a_new_migration_is_applied_and_an_edited_one_refused(database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "sql"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "sql", folder)
+    (folder / "900_extra.sql").write_text("create table if not exists ops.extra (id int);")
+    assert migrate(database_url, folder) == ["900"]
+    assert migrate(database_url, folder) == []
+    (folder / "900_extra.sql").write_text("create table if not exists ops.extra (id bigint);")
+    with pytest.raises(RuntimeError, match="900_extra.sql was changed after it was applied"):
+        migrate(database_url, folder)
+
+
+def test_pipeline_role_cannot_be_read_by_analyst(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        conn.execute("set role callaudit_pipeline")
+        conn.execute("insert into vault.pii_tokens (token, entity_type, value_encrypted) values ('t', 'PHONE', 'x')")
+    with psycopg.connect(database_url) as conn:
+        conn.execute("set role callaudit_analyst")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select * from vault.pii_tokens")
