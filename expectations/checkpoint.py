@@ -87,10 +87,12 @@ def _suite_expectations(suite: Suite, counts: dict[str, int]) -> list[Expect]:
 def run_checkpoint(sqlalchemy_url: str, url: str, gx_dir: Path, audited_status: str) -> CheckpointReport:
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     counts = input_counts(url, audited_status)
     gx_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_or_update_sql(name="callaudit", connection_string=sqlalchemy_url)
     definitions = []
     specs_by_suite: dict[str, list[Expect]] = {}

@@ -21,3 +21,5 @@ for _key, _value in {
 }.items():
     os.environ.setdefault(_key, _value)
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
+warnings.filterwarnings("ignore", message="`schema_name` is deprecated")

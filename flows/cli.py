@@ -14,7 +14,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-console = Console(stderr=False)
+# Wide enough for the verdict table when the output is a file or a CI log.
+console = Console(width=max(shutil.get_terminal_size((120, 24)).columns, 110))
 
 
 def _date(text: str) -> dt.date:

@@ -15,7 +15,15 @@ from tests.conftest import DAY
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
-CALL_HEADER = ["call_id", "branch", "caller_number", "client_number", "start_time", "duration_s", "audio_path"]
+CALL_HEADER = [
+    "call_id",
+    "branch",
+    "caller_number",
+    "client_number",
+    "start_time",
+    "duration_s",
+    "audio_path",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +33,16 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     manifests.mkdir()
     audio.mkdir()
     day = f"{DAY:%Y%m%d}"
-    good = ["N° Commande;Numéro Client;Date Commande;Date Suspension;Statut;Motif Suspension;Offre",
-            f"CMD-1;0611111111;01/11/2026;{DAY:%d/%m/%Y};Suspendu;Client injoignable;ADSL",
-            f"CMD-2;0622222222;hier;{DAY:%d/%m/%Y};Suspendu;Client absent;ADSL"]
+    good = [
+        "N° Commande;Numéro Client;Date Commande;Date Suspension;Statut;Motif Suspension;Offre",
+        f"CMD-1;0611111111;01/11/2026;{DAY:%d/%m/%Y};Suspendu;Client injoignable;ADSL",
+        f"CMD-2;0622222222;hier;{DAY:%d/%m/%Y};Suspendu;Client absent;ADSL",
+    ]
     (manifests / f"ACQUISITION_ADSL_{day}.csv").write_text("\n".join(good) + "\n", encoding="cp1252")
-    unknown = ["Order;Phone;Date Commande;Date Suspension;Statut;Motif Suspension;Offre",
-               f"CMD-3;0633333333;01/11/2026;{DAY:%d/%m/%Y};Suspendu;Client absent;VULA"]
+    unknown = [
+        "Order;Phone;Date Commande;Date Suspension;Statut;Motif Suspension;Offre",
+        f"CMD-3;0633333333;01/11/2026;{DAY:%d/%m/%Y};Suspendu;Client absent;VULA",
+    ]
     (manifests / f"ACQUISITION_VULA_{day}.csv").write_text("\n".join(unknown) + "\n", encoding="utf-8")
     (manifests / f"SAV_FIBRE_{day}.csv").write_text("Num Ticket\nT1\n", encoding="utf-8")
     (manifests / f"SAV_ADSL_{day}.xlsx").write_bytes(b"this is not a workbook")
@@ -38,7 +50,15 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (audio / "garbage.wav").write_bytes(np.random.default_rng(0).bytes(2000))
     rows = [
         ["C1", "ADSL_INSTALL", "0522000001", "0611111111", "2026-11-05T10:00:00+01:00", "12.5", "ok.wav"],
-        ["C2", "ADSL_INSTALL", "0522000001", "0611111111", "2026-11-05T13:00:00+01:00", "12.5", "garbage.wav"],
+        [
+            "C2",
+            "ADSL_INSTALL",
+            "0522000001",
+            "0611111111",
+            "2026-11-05T13:00:00+01:00",
+            "12.5",
+            "garbage.wav",
+        ],
         ["C3", "ADSL_INSTALL", "0522000001", "0611111111", "2026-11-05T16:00:00+01:00", "9", "missing.wav"],
         ["C4", "ADSL_INSTALL", "0522000001", "0611111111", "not a time", "9", "ok.wav"],
         ["C1", "ADSL_INSTALL", "0522000001", "0611111111", "2026-11-05T18:00:00+01:00", "9", "ok.wav"],
@@ -55,12 +75,17 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ingested(messy: Path, database_url: str):
     from flows.ingest import ingest
 
-    return ingest(messy / "manifests", messy / "calls.csv", str(messy / "audio"), day=DAY, database_url=database_url)
+    return ingest(
+        messy / "manifests", messy / "calls.csv", str(messy / "audio"), day=DAY, database_url=database_url
+    )
 
 
 def rejects(url: str) -> dict[tuple[str, str], str]:
     with psycopg.connect(url) as conn:
-        return {(s, loc): reason for s, loc, reason in conn.execute("select source, location, reason from ops.rejects")}
+        return {
+            (s, loc): reason
+            for s, loc, reason in conn.execute("select source, location, reason from ops.rejects")
+        }
 
 
 def test_good_rows_load_despite_bad_neighbours(ingested, database_url: str) -> None:
@@ -94,7 +119,9 @@ def test_reingesting_does_not_duplicate_rejects(ingested, messy: Path, database_
     from flows.ingest import ingest
 
     before = rejects(database_url)
-    again = ingest(messy / "manifests", messy / "calls.csv", str(messy / "audio"), day=DAY, database_url=database_url)
+    again = ingest(
+        messy / "manifests", messy / "calls.csv", str(messy / "audio"), day=DAY, database_url=database_url
+    )
     assert again.rows_inserted == 0
     assert rejects(database_url) == before
 

@@ -70,7 +70,12 @@ def test_bad_dates_are_contract_errors(raw: object) -> None:
 
 def test_manifest_names() -> None:
     name = parse_manifest_name("SAV_VULA_20261120.xlsx", TYPES, OFFERS)
-    assert (name.order_type, name.offer, name.day, name.prefix) == ("SAV", "VULA", date(2026, 11, 20), "SAV_VULA")
+    assert (name.order_type, name.offer, name.day, name.prefix) == (
+        "SAV",
+        "VULA",
+        date(2026, 11, 20),
+        "SAV_VULA",
+    )
     for bad in ("SAV_FIBRE_20261120.csv", "SAV_VULA_2026.csv", "calls.csv", "SAV_VULA_20261320.csv"):
         with pytest.raises(ContractError):
             parse_manifest_name(bad, TYPES, OFFERS)
@@ -87,7 +92,9 @@ def test_timestamps_keep_offsets_and_default_to_the_deployment_zone() -> None:
 
 def test_headers_map_by_configuration_ignoring_case_and_accents() -> None:
     mapping = {"N° Commande": "order_id", "Numéro Client": "client_number", "Statut": "status"}
-    columns = map_headers(["numero client", " STATUT ", "N° Commande", "Extra"], mapping, ["order_id", "status"])
+    columns = map_headers(
+        ["numero client", " STATUT ", "N° Commande", "Extra"], mapping, ["order_id", "status"]
+    )
     assert columns == {0: "client_number", 1: "status", 2: "order_id"}
     with pytest.raises(ContractError, match=r"order_id \(header 'N° Commande'\)"):
         map_headers(["Numéro Client", "Statut"], mapping, ["order_id", "status"])

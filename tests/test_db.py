@@ -48,7 +48,9 @@ def test_a_new_migration_is_applied_and_an_edited_one_refused(database_url: str,
 def test_pipeline_role_cannot_be_read_by_analyst(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
         conn.execute("set role callaudit_pipeline")
-        conn.execute("insert into vault.pii_tokens (token, entity_type, value_encrypted) values ('t', 'PHONE', 'x')")
+        conn.execute(
+            "insert into vault.pii_tokens (token, entity_type, value_encrypted) values ('t', 'PHONE', 'x')"
+        )
     with psycopg.connect(database_url) as conn:
         conn.execute("set role callaudit_analyst")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):

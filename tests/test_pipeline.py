@@ -17,7 +17,9 @@ def run_daily(dataset: Path):
     from flows.daily import daily_compliance
 
     return daily_compliance(
-        date=DAY, manifests_dir=str(dataset / "manifests"), calls_file=str(dataset / "calls.csv"),
+        date=DAY,
+        manifests_dir=str(dataset / "manifests"),
+        calls_file=str(dataset / "calls.csv"),
         audio_root=str(dataset / "audio"),
     )
 
@@ -25,7 +27,8 @@ def run_daily(dataset: Path):
 def verdicts(url: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            """select order_type, order_id, attempts, branch_ok, attempts_ok, gap_ok, outcome_ok, compliant, reasons
+            """select order_type, order_id, attempts, branch_ok, attempts_ok, gap_ok, outcome_ok,
+                      compliant, reasons
                from marts.order_compliance order by 1, 2"""
         ).fetchall()
     return [(*r[:-1], tuple(r[-1])) for r in rows]
@@ -53,7 +56,12 @@ def test_rules_1_to_3_equal_ground_truth_for_every_order(first_run, dataset: Pat
     assert set(got) == set(truth), "audited orders differ from the manifests' Suspendu rows"
     mismatches = []
     for key, t in truth.items():
-        expected = (int(t["attempts"]), t["branch_ok"] == "true", t["attempts_ok"] == "true", t["gap_ok"] == "true")
+        expected = (
+            int(t["attempts"]),
+            t["branch_ok"] == "true",
+            t["attempts_ok"] == "true",
+            t["gap_ok"] == "true",
+        )
         if got[key][2:6] != expected:
             mismatches.append((key, t["scenario"], expected, got[key][2:6]))
     assert not mismatches
@@ -179,18 +187,27 @@ def test_dbt_nodes_show_as_prefect_tasks(first_run) -> None:
     assert "order_compliance" in names and "call_attempts" in names and "stg_raw__calls" in names
 
 
-def test_a_failed_expectation_fails_the_run_naming_table_and_check(first_run, dataset: Path, database_url: str):
+def test_a_failed_expectation_fails_the_run_naming_table_and_check(
+    first_run, dataset: Path, database_url: str
+):
     """Last in this module: it corrupts the warehouse behind the loader's back."""
     from flows.daily import daily_compliance
 
     with psycopg.connect(database_url) as conn:
-        conn.execute("update raw.calls set caller_number = 'not-a-number' where call_id = (select min(call_id) "
-                     "from raw.calls)")
-        conn.execute("delete from raw.manifest_rows where (source_path, row_number) = (select source_path, "
-                     "row_number from raw.manifest_rows order by 1, 2 limit 1)")
+        conn.execute(
+            "update raw.calls set caller_number = 'not-a-number' where call_id = (select min(call_id) "
+            "from raw.calls)"
+        )
+        conn.execute(
+            "delete from raw.manifest_rows where (source_path, row_number) = (select source_path, "
+            "row_number from raw.manifest_rows order by 1, 2 limit 1)"
+        )
     state = daily_compliance(
-        date=DAY, manifests_dir=str(dataset / "manifests"), calls_file=str(dataset / "calls.csv"),
-        audio_root=str(dataset / "audio"), return_state=True,
+        date=DAY,
+        manifests_dir=str(dataset / "manifests"),
+        calls_file=str(dataset / "calls.csv"),
+        audio_root=str(dataset / "audio"),
+        return_state=True,
     )
     assert state.is_failed()
     with pytest.raises(Exception) as failure:

@@ -29,8 +29,9 @@ def _free_port() -> int:
 def s3_endpoint() -> str:
     port = _free_port()
     server = shutil.which("moto_server", path=str(Path(sys.executable).parent))
-    proc = subprocess.Popen([server, "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [server, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     endpoint = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -49,11 +50,20 @@ def s3_endpoint() -> str:
 
 @pytest.fixture(scope="module")
 def bucket(s3_endpoint: str, dataset: Path, monkeypatch_module) -> str:
-    for key, value in {"CALLAUDIT_S3_ENDPOINT_URL": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    for key, value in {
+        "CALLAUDIT_S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch_module.setenv(key, value)
-    client = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="testing",
-                          aws_secret_access_key="testing", region_name="us-east-1")
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
     client.create_bucket(Bucket="recordings")
     for path in (dataset / "audio").rglob("*"):
         if path.is_file():
@@ -74,7 +84,9 @@ def test_audio_metadata_from_s3_matches_the_bytes(bucket: str, dataset: Path, da
     summary = ingest(dataset / "manifests", dataset / "calls.csv", bucket, day=DAY, database_url=database_url)
     assert summary.audio.rejected == 0 and summary.audio.rows > 0
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute("select audio_path, sha256, audio_root, sample_rate from raw.audio_files").fetchall()
+        rows = conn.execute(
+            "select audio_path, sha256, audio_root, sample_rate from raw.audio_files"
+        ).fetchall()
         referenced = conn.execute("select count(distinct audio_path) from raw.calls").fetchone()[0]
     assert len(rows) == referenced == summary.audio.rows
     for audio_path, sha, root, rate in rows:
