@@ -62,12 +62,18 @@ def input_counts(url: str, audited_status: str) -> dict[str, int]:
         statuses = conn.execute(
             "select distinct order_type, order_id, status from raw.manifest_rows"
         ).fetchall()
+        recordings = conn.execute(
+            """select count(distinct f.sha256) from raw.audio_files f where not exists (
+                   select 1 from ops.rejects r
+                   where r.source_kind = 'audio_analysis' and r.source = f.audio_path)"""
+        ).fetchone()[0]
     audited = {(t, o) for t, o, status in statuses if fold(status) == fold(audited_status)}
     return {
         "manifest_rows": loaded.get("manifest", 0),
         "calls": loaded.get("calls", 0),
         "audio_files": wanted_audio,
         "audited_orders": len(audited),
+        "recordings": recordings,
     }
 
 
@@ -81,6 +87,10 @@ def _suite_expectations(suite: Suite, counts: dict[str, int]) -> list[Expect]:
     specs = list(suite.expectations)
     if suite.row_count_from is not None:
         specs.append(Expect("ExpectTableRowCountToEqual", {"value": counts[suite.row_count_from]}))
+    if suite.row_count_at_least is not None:
+        specs.append(
+            Expect("ExpectTableRowCountToBeBetween", {"min_value": counts[suite.row_count_at_least]})
+        )
     return specs
 
 

@@ -26,6 +26,7 @@ class Suite:
     table: str
     expectations: list[Expect]
     row_count_from: str | None = None  # key of input_counts() the table's row count must equal
+    row_count_at_least: str | None = None  # key of input_counts() the row count must reach
 
     @property
     def name(self) -> str:
@@ -77,6 +78,41 @@ SUITES: list[Suite] = [
             Expect("ExpectColumnValuesToBeBetween", {"column": "duration_s", "min_value": 0}),
         ],
         row_count_from="audio_files",
+    ),
+    Suite(
+        "raw",
+        "audio_analysis",
+        [
+            Expect("ExpectCompoundColumnsToBeUnique", {"column_list": ["sha256", "detector_version"]}),
+            Expect(
+                "ExpectColumnValuesToBeInSet",
+                {"column": "outcome", "value_set": ["answered", "voicemail", "no_answer", "unreachable"]},
+            ),
+            Expect(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "outcome_confidence", "min_value": 0, "max_value": 1},
+            ),
+            Expect(
+                "ExpectColumnValuesToBeBetween", {"column": "ring_bursts", "min_value": 0, "max_value": 60}
+            ),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "speech_onset_s", "min_value": 0}),
+        ],
+        row_count_at_least="recordings",
+    ),
+    Suite(
+        "raw",
+        "audio_tones",
+        [
+            Expect(
+                "ExpectColumnValuesToBeInSet",
+                {"column": "kind", "value_set": ["ring", "voicemail_beep", "sit"]},
+            ),
+            Expect("ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "end_s", "column_B": "start_s"}),
+            Expect(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "frequency_hz", "min_value": 300, "max_value": 2000},
+            ),
+        ],
     ),
     Suite(
         "marts",

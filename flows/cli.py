@@ -68,7 +68,8 @@ def print_summary(summary, elapsed: float) -> None:
         )
     console.print(table)
     console.print(
-        f"{summary.rows_inserted} rows inserted, {summary.rejected_now} rejected now "
+        f"{summary.rows_inserted} rows inserted, {summary.recordings_analysed} recordings analysed, "
+        f"{summary.rejected_now} rejected now "
         f"({summary.rejects_total} in ops.rejects), {summary.dbt_nodes} dbt nodes, "
         f"{summary.expectations} expectations passed, {elapsed:.0f} s"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import psycopg
@@ -70,14 +71,41 @@ def test_rules_1_to_3_equal_ground_truth_for_every_order(first_run, dataset: Pat
     assert {False} <= {r[5] for r in got.values()}
 
 
-def test_rule_4_waits_for_audio_evidence(first_run, database_url: str) -> None:
-    rows = verdicts(database_url)
-    with_calls = [r for r in rows if r[2] > 0]
-    assert with_calls and all(r[6] is None for r in with_calls), "no audio analysed: outcome_ok must be null"
-    # an order without any attempt needs no audio: injoignable holds, the other motifs cannot be proven
-    assert all(r[6] is not None for r in rows if r[2] == 0)
-    assert all(r[7] == (r[3] and r[4] and r[5] and r[6] is not False) for r in rows)
-    assert all(("gap" in r[8]) == (not r[5]) for r in rows)
+def test_rule_4_reads_the_audio_evidence(first_run, dataset: Path, database_url: str) -> None:
+    """Injoignable orders are judged on what the recordings' audio says; the other motifs also need the
+    classified intent of an answered call (a later stage), so they stay null while one was answered."""
+    truth = truth_orders(dataset)
+    rows = {(r[0], r[1]): r for r in verdicts(database_url)}
+    injoignable = [k for k, t in truth.items() if t["motif_key"] == "injoignable"]
+    assert injoignable and any(truth[k]["outcome_ok"] == "false" for k in injoignable)
+    for key in injoignable:
+        assert rows[key][6] == (truth[key]["outcome_ok"] == "true"), key
+    with psycopg.connect(database_url) as conn:
+        answered = {
+            r[0]
+            for r in conn.execute(
+                "select distinct order_key from marts.call_attempts where outcome = 'answered'"
+            )
+        }
+    for (order_type, order_id), t in truth.items():
+        if t["motif_key"] != "injoignable":
+            expected = None if f"{order_type}:{order_id}" in answered else False
+            assert rows[(order_type, order_id)][6] is expected, (order_type, order_id)
+    assert all(r[7] == (r[3] and r[4] and r[5] and r[6] is not False) for r in rows.values())
+    assert all(("gap" in r[8]) == (not r[5]) for r in rows.values())
+
+
+def test_call_attempts_carry_what_the_audio_says(first_run, dataset: Path, database_url: str) -> None:
+    with open(dataset / "truth" / "calls.csv", newline="", encoding="utf-8") as fh:
+        truth = {r["call_id"]: r for r in csv.DictReader(fh)}
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "select call_id, outcome, ring_bursts, voicemail_beeps, speech_onset_s from marts.call_attempts"
+        ).fetchall()
+    assert rows and all(outcome is not None for _, outcome, *_ in rows)
+    outcome_ok = sum(outcome == truth[c]["outcome"] for c, outcome, *_ in rows)
+    rings_ok = sum(rings == len(json.loads(truth[c]["ring_bursts"])) for c, _, rings, *_ in rows)
+    assert outcome_ok / len(rows) >= 0.95 and rings_ok / len(rows) >= 0.95
 
 
 def test_malformed_rows_are_quarantined_with_reasons(first_run, dataset: Path, database_url: str) -> None:
@@ -93,6 +121,7 @@ def test_malformed_rows_are_quarantined_with_reasons(first_run, dataset: Path, d
 def test_run_summary_and_records(first_run, database_url: str) -> None:
     assert first_run.orders == len(verdicts(database_url)) > 0
     assert first_run.expectations > 20 and first_run.dbt_nodes > 50
+    assert first_run.recordings_analysed == first_run.ingest["audio"]["rows"] > 0
     assert first_run.data_docs and Path(first_run.data_docs).exists()
     with psycopg.connect(database_url) as conn:
         state, summary = conn.execute("select state, summary from ops.runs").fetchone()
@@ -104,7 +133,7 @@ def test_rerunning_the_same_day_changes_nothing(first_run, dataset: Path, databa
     with psycopg.connect(database_url) as conn:
         before_loaded = conn.execute("select max(loaded_at) from raw.manifest_rows").fetchone()[0]
     again = run_daily(dataset)
-    assert again.rows_inserted == 0 and again.rejected_now == 0
+    assert again.rows_inserted == 0 and again.rejected_now == 0 and again.recordings_analysed == 0
     assert table_counts(database_url) == before_counts
     assert verdicts(database_url) == before_verdicts
     with psycopg.connect(database_url) as conn:
