@@ -243,13 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import flows  # noqa: F401  (offline-safe environment before Prefect loads)
+    import psycopg
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except psycopg.OperationalError as exc:
+        console.print(f"[red]error:[/] cannot reach the database ({exc}). Check DATABASE_URL, or unset it.")
+        return 1
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        # the flow run is recorded as Failed in Prefect with the same message
+        console.print(f"[red]error:[/] {exc}")
+        return 1
 
 
 if __name__ == "__main__":

@@ -129,6 +129,14 @@ def _resolve_inputs(
     ]
     if missing:
         raise ValueError(f"set {', '.join(missing)} (or pass them as parameters) to say where the inputs are")
+    if not Path(manifests).is_dir():
+        raise FileNotFoundError(
+            f"manifests folder {manifests} does not exist (--manifests / CALLAUDIT_MANIFESTS_DIR)"
+        )
+    if not Path(calls).is_file():
+        raise FileNotFoundError(f"call records file {calls} does not exist (--calls / CALLAUDIT_CALLS_FILE)")
+    if not str(audio).startswith("s3://") and not Path(audio).is_dir():
+        raise FileNotFoundError(f"audio root {audio} is not a folder (--audio-root / CALLAUDIT_AUDIO_ROOT)")
     return Path(manifests), Path(calls), str(audio)
 
 

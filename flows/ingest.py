@@ -170,8 +170,9 @@ def reject_file(url: str, kind: str, path: Path, reason: str) -> LoadResult:
     with psycopg.connect(url) as conn:
         if _recorded_sha(conn, kind, path.name) == sha:
             return LoadResult(path.name, "unchanged")
-        if kind == "manifest":
-            conn.execute("delete from raw.manifest_rows where source_path = %s", [path.name])
+        # the file's rows are replaced by its content: nothing readable, so no rows
+        table = "raw.manifest_rows" if kind == "manifest" else "raw.calls"
+        conn.execute(f"delete from {table} where source_path = %s", [path.name])
         replace_rejects(conn, kind, path.name, [Reject(path.name, "file", reason)], current_run_id())
         _record_source(conn, kind, path.name, sha, path.stat().st_size, 0, 1, current_run_id())
     return LoadResult(path.name, "rejected", rejected=1)

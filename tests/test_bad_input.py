@@ -138,3 +138,31 @@ def test_fixing_a_file_clears_its_rejects(ingested, messy: Path, database_url: s
     assert ("garbage.wav", "file") not in found and ("missing.wav", "file") not in found
     with psycopg.connect(database_url) as conn:
         assert conn.execute("select count(*) from raw.audio_files").fetchone()[0] == 3
+
+
+def test_cli_says_what_to_fix_instead_of_a_traceback(messy: Path, tmp_path: Path, capsys) -> None:
+    from flows.cli import main
+
+    code = main(
+        [
+            "run",
+            "--manifests",
+            str(tmp_path / "nowhere"),
+            "--calls",
+            str(messy / "calls.csv"),
+            "--audio-root",
+            str(messy / "audio"),
+            "--date",
+            DAY.isoformat(),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "manifests folder" in out and "does not exist" in out and "Traceback" not in out
+
+
+def test_cli_db_url_prints_the_configured_database(database_url: str, capsys) -> None:
+    from flows.cli import main
+
+    assert main(["db", "url"]) == 0
+    assert capsys.readouterr().out.strip() == database_url
