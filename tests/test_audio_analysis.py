@@ -272,3 +272,12 @@ def test_config_is_frozen_and_tunable() -> None:
         cfg.ring_lo_hz = 1.0  # type: ignore[misc]
     a = analyse(noisy(np.concatenate([rings(2, freq=385.0), silence(1.0)])), RATE, cfg)
     assert len(a.ring_bursts) == 2
+
+
+def test_zero_sample_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.wav"
+    sf.write(path, np.zeros(0, dtype="int16"), 8000, subtype="PCM_16")
+    assert sf.info(str(path)).frames == 0
+    result = analyse_file(path)
+    assert result.outcome == "no_answer" and result.duration_s == 0 and result.speech_onset_s is None
+    assert not result.ring_bursts and not result.voicemail_beeps and not result.sit_tones
