@@ -17,4 +17,4 @@ bench: setup
 	.venv/bin/python benchmarks/load_throughput.py
 
 lock:                  ## re-resolve requirements.lock after changing pyproject.toml
-	.venv/bin/uv pip compile pyproject.toml --extra dev -p 3.11 -o requirements.lock
+	.venv/bin/uv pip compile pyproject.toml --extra dev -p 3.11 --find-links /opt/wheels -o requirements.lock

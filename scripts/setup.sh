@@ -23,7 +23,9 @@ STAMP=".venv/.callaudit-$(cat requirements.lock pyproject.toml | sha256sum | cut
 if [ ! -f "$STAMP" ]; then
     echo "setup: installing locked dependencies into .venv (uv)"
     .venv/bin/python -m pip install -q "uv==0.13.9"
-    .venv/bin/uv pip install -q -p .venv/bin/python -r requirements.lock
+    # torch is the CPU build that ships with the machine (/opt/wheels, PIP_FIND_LINKS): never the CUDA one
+    FIND_LINKS="${PIP_FIND_LINKS:-/opt/wheels}"
+    .venv/bin/uv pip install -q -p .venv/bin/python --find-links "$FIND_LINKS" -r requirements.lock
     .venv/bin/uv pip install -q -p .venv/bin/python --no-deps -e .
     rm -f .venv/.callaudit-*
     touch "$STAMP"
