@@ -115,6 +115,33 @@ SUITES: list[Suite] = [
         ],
     ),
     Suite(
+        "raw",
+        "transcripts",
+        [
+            Expect(
+                "ExpectCompoundColumnsToBeUnique",
+                {"column_list": ["sha256", "model_id", "chunking_id", "channel"]},
+            ),
+            Expect(
+                "ExpectColumnValuesToBeInSet",
+                {"column": "channel", "value_set": ["mix", "agent", "customer", "dialogue"]},
+            ),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "confidence", "min_value": 0, "max_value": 1}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "text"}),
+        ],
+    ),
+    Suite(
+        "raw",
+        "transcript_segments",
+        [
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "end_s", "column_B": "start_s", "or_equal": True},
+            ),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "start_s", "min_value": 0}),
+        ],
+    ),
+    Suite(
         "marts",
         "order_compliance",
         [

@@ -69,6 +69,7 @@ def print_summary(summary, elapsed: float) -> None:
     console.print(table)
     console.print(
         f"{summary.rows_inserted} rows inserted, {summary.recordings_analysed} recordings analysed, "
+        f"{summary.recordings_transcribed} transcribed, "
         f"{summary.rejected_now} rejected now "
         f"({summary.rejects_total} in ops.rejects), {summary.dbt_nodes} dbt nodes, "
         f"{summary.expectations} expectations passed, {elapsed:.0f} s"
@@ -199,6 +200,35 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_asr(args: argparse.Namespace) -> int:
+    if args.action == "train":
+        # the reproducible recipe of the bundled model (inference/asr_train.py); arguments pass through
+        return subprocess.call([sys.executable, "-m", "inference.asr_train", *args.rest])
+    import soundfile
+
+    from flows.config import get_settings
+    from flows.transcribe import asr_config
+    from inference.asr import CallAudio, Transcriber
+    from inference.audio_analysis import analyse_file
+
+    if not args.rest:
+        console.print("[red]error:[/] callaudit asr transcribe FILE [FILE …]")
+        return 2
+    transcriber = Transcriber(asr_config(get_settings()))
+    calls = []
+    for name in args.rest:
+        samples, rate = soundfile.read(name, dtype="float32")
+        onset = analyse_file(name).speech_onset_s
+        calls.append(CallAudio(key=name, samples=samples, sample_rate=rate, onset_s=onset))
+    for key, transcripts in transcriber.transcribe_calls(calls):
+        console.print(f"[bold]{key}[/] ({transcriber.model_id})")
+        for t in transcripts or []:
+            console.print(f"  {t.channel}: {t.text}")
+        if not transcripts:
+            console.print("  (no speech after the last tone)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callaudit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serve", action="store_true")
     p.add_argument("--port", type=int, default=8580)
     p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("asr", help="asr train [recipe args] | asr transcribe FILE…  (the bundled NeMo model)")
+    p.add_argument("action", choices=["train", "transcribe"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_asr)
 
     p = sub.add_parser("ui", help="start the Prefect server and UI on the pipeline's Prefect home")
     p.add_argument("--port", type=int, default=4200)

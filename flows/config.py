@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_DEFAULT_REGION")
     audio_workers: int = Field(default=2, description="Parallel readers for audio metadata.")
     run_gx: bool = Field(default=True, description="Run the Great Expectations checkpoint at the end.")
+    asr_model: str = Field(
+        default=str(REPO_ROOT / "models" / "asr" / "callaudit-fr-ctc-small.nemo"),
+        description="A .nemo file or a pretrained NeMo name (stt_fr_conformer_ctc_large: needs the hub). "
+        "The bundled model only knows synthetic French: real calls need a real checkpoint.",
+    )
+    asr_chunk_s: float = Field(default=25.0, description="ASR chunk length from the speech onset (seconds).")
+    asr_overlap_s: float = Field(default=0.5, description="Overlap between consecutive ASR chunks (seconds).")
+    asr_batch_size: int = Field(default=8, description="Chunks per model call, across calls.")
+    asr_workers: int = Field(default=2, description="Worker processes for ASR, each loads the model once.")
+    asr_device: str = Field(default="auto", description="auto (CUDA when present), cpu or cuda.")
 
     @property
     def pgdata(self) -> Path:

@@ -18,10 +18,11 @@ from flows.db import ready_database
 from flows.ingest import ingest
 from flows.quality import gx_checkpoint
 from flows.runtime import current_run_id
+from flows.transcribe import transcribe
 from flows.transform import dbt_build
 
 # Stages of later issues, in pipeline order. Each is skipped (and said so) until its module exists.
-LATER_STAGES = ("transcription", "redaction + classification", "embeddings")
+LATER_STAGES = ("redaction + classification", "embeddings")
 
 
 @dataclass
@@ -45,6 +46,7 @@ class RunSummary:
     rejected_now: int
     rejects_total: int
     recordings_analysed: int
+    recordings_transcribed: int
     dbt_nodes: int
     expectations: int
     verdicts: list[VerdictRow] = field(default_factory=list)
@@ -161,6 +163,7 @@ def daily_compliance(
 
     loaded = ingest(manifests, calls, audio, day=day, prefixes=prefixes, database_url=url)
     heard = analyse_audio(url, settings)
+    transcribed = transcribe(url, settings)
     for stage in LATER_STAGES:
         logger.info("stage '%s': not built yet, skipped", stage)
     build = dbt_build(url)
@@ -172,6 +175,7 @@ def daily_compliance(
         rejected_now=loaded.rejected,
         rejects_total=_count_rejects(url),
         recordings_analysed=heard.processed,
+        recordings_transcribed=transcribed.processed,
         dbt_nodes=build.nodes,
         expectations=report.evaluated if report else 0,
         verdicts=summarize_verdicts(url),

@@ -108,6 +108,40 @@ def test_call_attempts_carry_what_the_audio_says(first_run, dataset: Path, datab
     assert outcome_ok / len(rows) >= 0.95 and rings_ok / len(rows) >= 0.95
 
 
+def asr_model_present() -> bool:
+    from flows.config import get_settings
+
+    return Path(get_settings().asr_model).exists()
+
+
+def test_transcripts_start_at_the_speech_onset(first_run, database_url: str) -> None:
+    if not asr_model_present():
+        pytest.skip("no bundled ASR model in this checkout (callaudit asr train makes it)")
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            """select s.sha256, s.channel, s.start_s, s.end_s, a.speech_onset_s, f.channels
+               from raw.transcript_segments s
+               join raw.audio_analysis a using (sha256)
+               join (select distinct sha256, channels from raw.audio_files) f using (sha256)"""
+        ).fetchall()
+        channels = conn.execute(
+            """select f.channels, array_agg(distinct t.channel order by t.channel)
+               from raw.transcripts t
+               join (select distinct sha256, channels from raw.audio_files) f using (sha256)
+               group by 1"""
+        ).fetchall()
+        attempts = conn.execute(
+            """select count(*) filter (where has_transcript),
+                      count(*) filter (where speech_onset_s is not null)
+               from marts.call_attempts"""
+        ).fetchone()
+    assert rows
+    assert all(start >= onset - 0.05 and end >= start for _, _, start, end, onset, _ in rows)
+    assert dict(channels)[1] == ["mix"]
+    assert dict(channels)[2] == ["agent", "customer", "dialogue"]
+    assert attempts[0] == attempts[1] > 0
+
+
 def test_malformed_rows_are_quarantined_with_reasons(first_run, dataset: Path, database_url: str) -> None:
     with open(dataset / "truth" / "rejects.csv", newline="", encoding="utf-8") as fh:
         expected = {(r["file"], f"row {r['row']}") for r in csv.DictReader(fh)}
@@ -122,6 +156,12 @@ def test_run_summary_and_records(first_run, database_url: str) -> None:
     assert first_run.orders == len(verdicts(database_url)) > 0
     assert first_run.expectations > 20 and first_run.dbt_nodes > 50
     assert first_run.recordings_analysed == first_run.ingest["audio"]["rows"] > 0
+    with psycopg.connect(database_url) as conn:
+        with_speech = conn.execute(
+            "select count(distinct sha256) from raw.audio_analysis where speech_onset_s is not null"
+        ).fetchone()[0]
+    assert first_run.recordings_transcribed == (with_speech if asr_model_present() else 0)
+    assert with_speech > 0
     assert first_run.data_docs and Path(first_run.data_docs).exists()
     with psycopg.connect(database_url) as conn:
         state, summary = conn.execute("select state, summary from ops.runs").fetchone()
@@ -133,7 +173,8 @@ def test_rerunning_the_same_day_changes_nothing(first_run, dataset: Path, databa
     with psycopg.connect(database_url) as conn:
         before_loaded = conn.execute("select max(loaded_at) from raw.manifest_rows").fetchone()[0]
     again = run_daily(dataset)
-    assert again.rows_inserted == 0 and again.rejected_now == 0 and again.recordings_analysed == 0
+    assert again.rows_inserted == 0 and again.rejected_now == 0
+    assert again.recordings_analysed == 0 and again.recordings_transcribed == 0
     assert table_counts(database_url) == before_counts
     assert verdicts(database_url) == before_verdicts
     with psycopg.connect(database_url) as conn:

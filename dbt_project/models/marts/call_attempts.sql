@@ -26,11 +26,27 @@ classifications as (
 
 ),
 
+transcripts as (
+
+    select * from {{ ref('stg_raw__transcripts') }}
+
+),
+
 latest_analysis as (
 
     select distinct on (audio_sha256) *
     from audio_analysis
     order by audio_sha256, analysed_at desc, detector_version desc
+
+),
+
+latest_transcript as (
+
+    -- the whole call: the merged dialogue of a stereo recording, else the mono mix
+    select distinct on (audio_sha256) *
+    from transcripts
+    where transcript_channel in ('dialogue', 'mix')
+    order by audio_sha256, transcribed_at desc, transcript_channel
 
 ),
 
@@ -73,6 +89,10 @@ final as (
         latest_analysis.outcome_confidence,
         latest_analysis.speech_onset_s,
         latest_analysis.detector_version,
+        latest_transcript.audio_sha256 is not null as has_transcript,
+        latest_transcript.transcript_chars,
+        latest_transcript.asr_confidence,
+        latest_transcript.asr_model_id,
         latest_classification.call_type,
         latest_classification.behaviour
 
@@ -81,6 +101,8 @@ final as (
         on attempts.audio_path = audio_files.audio_path
     left join latest_analysis
         on audio_files.audio_sha256 = latest_analysis.audio_sha256
+    left join latest_transcript
+        on audio_files.audio_sha256 = latest_transcript.audio_sha256
     left join latest_classification
         on audio_files.audio_sha256 = latest_classification.audio_sha256
 

@@ -1,0 +1,189 @@
+"""Transcription stage: every analysed call with speech, not yet transcribed by this model and chunking.
+
+Keyed by (audio sha256, model id, chunking id): a second run transcribes nothing, a new model or chunking
+transcribes again. Worker processes load the model once each and take calls in groups.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import psycopg
+import soundfile
+from prefect import get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows.config import Settings
+from flows.progress import progress_bar
+from flows.rejects import Reject, replace_rejects
+from flows.runtime import current_run_id
+from flows.storage import ObjectInfo, open_audio_root
+
+TRANSCRIPT_COLUMNS = (
+    "sha256",
+    "model_id",
+    "chunking_id",
+    "channel",
+    "call_id",
+    "text",
+    "confidence",
+    "segments",
+)
+SEGMENT_COLUMNS = (
+    "sha256",
+    "model_id",
+    "chunking_id",
+    "channel",
+    "segment_index",
+    "start_s",
+    "end_s",
+    "text",
+    "confidence",
+)
+_WORKER: dict = {}
+
+
+@dataclass
+class TranscriptionResult:
+    stage: str
+    processed: int
+    skipped: int
+    rejected: int
+    model_id: str | None
+
+
+def asr_config(settings: Settings):
+    from inference.asr import AsrConfig
+
+    return AsrConfig(
+        model=settings.asr_model,
+        chunk_s=settings.asr_chunk_s,
+        overlap_s=settings.asr_overlap_s,
+        batch_size=settings.asr_batch_size,
+        device=settings.asr_device,
+    )
+
+
+def _init_worker(config) -> None:
+    from inference.asr import Transcriber
+
+    _WORKER["transcriber"] = Transcriber(config)
+
+
+def _transcribe_group(group: list[tuple[str, str, float]]) -> list[tuple[str, list | str]]:
+    """[(sha256, local path, onset)] → [(sha256, transcripts or an error message)] in one worker."""
+    from inference.asr import CallAudio
+
+    transcriber = _WORKER["transcriber"]
+    calls, results = [], []
+    for sha, local, onset in group:
+        try:
+            samples, rate = soundfile.read(local, dtype="float32", always_2d=False)
+        except Exception as exc:  # quarantine, keep going
+            results.append((sha, f"{type(exc).__name__}: {exc}"))
+            continue
+        calls.append(CallAudio(key=sha, samples=samples, sample_rate=rate, onset_s=onset))
+    results.extend(transcriber.transcribe_calls(calls))
+    return results
+
+
+def _rows(
+    sha: str, call_id: str | None, transcripts: list, model_id: str, chunking_id: str
+) -> tuple[list[tuple], list[tuple]]:
+    if not transcripts:  # nothing to hear after the onset: record it, so a re-run does not try again
+        return [(sha, model_id, chunking_id, "mix", call_id, "", None, 0)], []
+    transcript_rows, segment_rows = [], []
+    for t in transcripts:
+        transcript_rows.append(
+            (sha, t.model_id, t.chunking_id, t.channel, call_id, t.text, t.confidence, len(t.segments))
+        )
+        segment_rows.extend(
+            (sha, t.model_id, t.chunking_id, t.channel, i, s.start_s, s.end_s, s.text, s.confidence)
+            for i, s in enumerate(t.segments)
+        )
+    return transcript_rows, segment_rows
+
+
+@task(name="transcribe", cache_policy=NONE, retries=1)
+def transcribe(database_url: str, settings: Settings) -> TranscriptionResult:
+    from inference.asr import model_id_for
+
+    logger = get_run_logger()
+    config = asr_config(settings)
+    if config.model.endswith(".nemo") and not Path(config.model).exists():
+        logger.warning(
+            "no ASR model at %s: transcription skipped (make one: callaudit asr train)", config.model
+        )
+        return TranscriptionResult("transcription", 0, 0, 0, None)
+    model_id = model_id_for(config)
+    with psycopg.connect(database_url) as conn:
+        todo = conn.execute(
+            """with latest as (
+                   select distinct on (sha256) sha256, speech_onset_s
+                   from raw.audio_analysis order by sha256, analysed_at desc, detector_version desc
+               )
+               select distinct on (f.sha256) f.sha256, f.audio_path, f.audio_root, f.etag, f.size_bytes,
+                      latest.speech_onset_s,
+                      (select min(c.call_id) from raw.calls c where c.audio_path = f.audio_path)
+               from raw.audio_files f
+               join latest on latest.sha256 = f.sha256
+               where latest.speech_onset_s is not null
+                 and not exists (select 1 from raw.transcripts t where t.sha256 = f.sha256
+                                 and t.model_id = %s and t.chunking_id = %s)
+               order by f.sha256, f.audio_path""",
+            [model_id, config.chunking_id],
+        ).fetchall()
+        with_speech = conn.execute(
+            "select count(distinct sha256) from raw.audio_analysis where speech_onset_s is not null"
+        ).fetchone()[0]
+    if not todo:
+        logger.info("transcription (%s): nothing new, %d already transcribed", model_id, with_speech)
+        return TranscriptionResult("transcription", 0, with_speech, 0, model_id)
+    roots: dict[str, object] = {}
+    jobs, call_ids, paths = [], {}, {}
+    for sha, audio_path, root_uri, etag, size, onset, call_id in todo:
+        root = roots.setdefault(root_uri, open_audio_root(root_uri, settings))
+        local = root.local_path(audio_path, ObjectInfo(audio_path, etag, size))
+        jobs.append((sha, str(local), float(onset)))
+        call_ids[sha], paths[sha] = call_id, audio_path
+    group_size = max(settings.asr_batch_size, 8)
+    groups = [jobs[i : i + group_size] for i in range(0, len(jobs), group_size)]
+    workers = max(1, min(settings.asr_workers, len(groups)))
+    transcript_rows, segment_rows, rejects = [], [], []
+    with (
+        progress_bar("transcription", total=len(jobs)) as advance,
+        ProcessPoolExecutor(
+            max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(config,)
+        ) as pool,
+    ):
+        for results in pool.map(_transcribe_group, groups):
+            for sha, outcome in results:
+                advance()
+                if isinstance(outcome, str):
+                    rejects.append(Reject(paths[sha], "transcription", f"transcription failed: {outcome}"))
+                    continue
+                t_rows, s_rows = _rows(sha, call_ids[sha], outcome, model_id, config.chunking_id)
+                transcript_rows.extend(t_rows)
+                segment_rows.extend(s_rows)
+    with psycopg.connect(database_url) as conn:
+        with conn.cursor() as cur:
+            with cur.copy(f"copy raw.transcripts ({', '.join(TRANSCRIPT_COLUMNS)}) from stdin") as copy:
+                for row in transcript_rows:
+                    copy.write_row(row)
+            with cur.copy(f"copy raw.transcript_segments ({', '.join(SEGMENT_COLUMNS)}) from stdin") as copy:
+                for row in segment_rows:
+                    copy.write_row(row)
+        for reject in rejects:
+            replace_rejects(conn, "transcription", reject.source, [reject], current_run_id())
+    done = len(jobs) - len(rejects)
+    logger.info(
+        "transcription (%s): %d transcribed, %d already known, %d quarantined",
+        model_id,
+        done,
+        with_speech - len(todo),
+        len(rejects),
+    )
+    return TranscriptionResult("transcription", done, with_speech - len(todo), len(rejects), model_id)

@@ -1,0 +1,674 @@
+"""Speech recognition for call recordings with a NeMo model (CTC, or any NeMo ASR model with ``transcribe``).
+
+Each call is cut, from its speech onset, into fixed chunks that overlap a little (25 s / 0.5 s by default);
+chunks of many calls are batched together through the model, and each call's chunk texts are stitched
+back without repeating the overlap. Stereo recordings are transcribed per channel (0 = agent,
+1 = customer) and merged into a turn-ordered dialogue.
+
+The pure helpers (:func:`plan_chunks`, :func:`stitch`, :func:`merge_dialogue`) need neither torch nor NeMo;
+:class:`Transcriber` imports NeMo when it is built (that import alone takes tens of seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.signal import resample_poly
+
+log = logging.getLogger(__name__)
+
+Word = tuple[float, float, str]
+"""(start_s, end_s, word) in call time."""
+Piece = tuple[float, float, str, list[Word] | None]
+"""(chunk_start_s, chunk_end_s, text, words or None) for one chunk, in call time."""
+
+CHANNEL_NAMES = ("agent", "customer")
+DIALOGUE_LABELS = {"agent": "agent", "customer": "client"}
+MIN_MODEL_INPUT_S = 1.0  # NeMo pads shorter inputs on BOTH sides, which would shift timestamps
+RESAMPLE_MARGIN = 64  # native samples of context either side of a chunk when resampling it
+
+
+# --------------------------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class AsrConfig:
+    model: str
+    """Path to a ``.nemo`` file, or a pretrained name (loading by name needs the model hub)."""
+    chunk_s: float = 25.0
+    overlap_s: float = 0.5
+    batch_size: int = 8
+    flush_timeout_s: float = 0.5
+    """Run a partial batch once its oldest chunk has waited this long for more input."""
+    device: str = "auto"
+    torch_threads: int | None = 1
+    pause_s: float = 0.6
+    """With word timestamps, a silence at least this long between words starts a new segment."""
+    max_segment_s: float = 15.0
+    """With word timestamps, a segment longer than this is closed at the next word."""
+    max_overlap_words: int = 8
+    """Longest suffix/prefix match tried when stitching chunks without word timestamps."""
+
+    def __post_init__(self) -> None:
+        if self.chunk_s <= 0 or self.overlap_s < 0 or self.overlap_s >= self.chunk_s:
+            raise ValueError(f"need 0 <= overlap_s < chunk_s, got {self.overlap_s=} {self.chunk_s=}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.flush_timeout_s < 0:
+            raise ValueError(f"flush_timeout_s must be >= 0, got {self.flush_timeout_s}")
+
+    @property
+    def chunking_id(self) -> str:
+        return f"c{self.chunk_s:.1f}-o{self.overlap_s:.1f}"
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: float
+    end_s: float
+    text: str
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    channel: str  # "mix" | "agent" | "customer" | "dialogue"
+    text: str
+    segments: tuple[Segment, ...]
+    confidence: float | None
+    model_id: str
+    chunking_id: str
+
+
+@dataclass(frozen=True)
+class CallAudio:
+    key: str
+    samples: np.ndarray  # (n,) or (n, channels), any numeric dtype
+    sample_rate: int
+    onset_s: float | None  # None: no speech, no transcript
+
+
+@dataclass(frozen=True)
+class Stitched:
+    """A channel's chunks joined: the text and its units (timestamped words, or deduplicated chunk texts)."""
+
+    text: str
+    units: tuple[Word, ...]
+    word_level: bool
+
+
+# ---------------------------------------------------------------------------------- pure helpers
+
+
+def plan_chunks(
+    n_samples: int, rate: int, onset_s: float | None, chunk_s: float, overlap_s: float
+) -> list[tuple[int, int]]:
+    """Sample ranges ``[start, end)`` of the chunks from the onset to the end; the last one may be shorter.
+
+    Consecutive chunks share ``overlap_s`` of audio. ``[]`` when there is no onset or no audio after it.
+    """
+    if onset_s is None or n_samples <= 0:
+        return []
+    if overlap_s < 0 or overlap_s >= chunk_s:
+        raise ValueError(f"need 0 <= overlap_s < chunk_s, got {overlap_s=} {chunk_s=}")
+    start = max(0, round(onset_s * rate))
+    size = max(1, round(chunk_s * rate))
+    step = max(1, size - round(overlap_s * rate))
+    chunks: list[tuple[int, int]] = []
+    while start < n_samples:
+        end = min(start + size, n_samples)
+        chunks.append((start, end))
+        if end >= n_samples:
+            break
+        start += step
+    return chunks
+
+
+_NORM = re.compile(r"[^\w']+")
+
+
+def _norm_word(word: str) -> str:
+    return _NORM.sub("", word.casefold())
+
+
+def _overlap_len(previous: Sequence[str], current: Sequence[str], max_words: int) -> int:
+    """Length of the longest suffix of ``previous`` equal to a prefix of ``current`` (≤ max_words)."""
+    a = [_norm_word(w) for w in previous[-max_words:]]
+    b = [_norm_word(w) for w in current[:max_words]]
+    for k in range(min(len(a), len(b)), 0, -1):
+        if a[-k:] == b[:k] and any(a[-k:]):
+            return k
+    return 0
+
+
+def stitch(pieces: list[Piece], overlap_s: float, max_words: int = 8) -> Stitched:
+    """Join chunk results in order without repeating what two consecutive chunks both heard.
+
+    ``pieces``: ``(chunk_start_s, chunk_end_s, text, words)`` in chunk order, times in call time; ``words``
+    is ``[(start_s, end_s, word), ...]`` or ``None`` when the model gave no timestamps.
+
+    Where both chunks of a boundary have word timestamps, the boundary is cut at the middle of their
+    overlap: the earlier chunk keeps the words that start before it, the later one the words that start
+    at or after it. Elsewhere the later chunk loses the longest prefix (≤ ``max_words`` words) that repeats
+    the end of the text so far.
+    """
+    if not pieces:
+        return Stitched("", (), False)
+    timed = [p[3] is not None for p in pieces]
+    # Cut points at the overlap midpoints of timestamped boundaries.
+    cuts: list[float | None] = []
+    for k in range(len(pieces) - 1):
+        if timed[k] and timed[k + 1]:
+            overlap = max(0.0, pieces[k][1] - pieces[k + 1][0])
+            overlap = min(overlap, overlap_s) if overlap_s > 0 else overlap
+            cuts.append(pieces[k + 1][0] + overlap / 2)
+        else:
+            cuts.append(None)
+
+    out_words: list[str] = []
+    units: list[Word] = []
+    for k, (start, end, text, words) in enumerate(pieces):
+        lo = cuts[k - 1] if k > 0 else None
+        hi = cuts[k] if k < len(cuts) else None
+        if words is not None:
+            kept = [
+                (ws, we, w)
+                for ws, we, w in words
+                if w.strip() and (lo is None or ws >= lo) and (hi is None or ws < hi)
+            ]
+            if lo is None and k > 0:  # untimed boundary before this chunk: fall back on the text match
+                drop = _overlap_len(out_words, [w for _, _, w in kept], max_words)
+                kept = kept[drop:]
+            units.extend(kept)
+            out_words.extend(w for _, _, w in kept)
+        else:
+            tokens = text.split()
+            if k > 0:
+                tokens = tokens[_overlap_len(out_words, tokens, max_words) :]
+            if tokens:
+                units.append((start, end, " ".join(tokens)))
+                out_words.extend(tokens)
+    return Stitched(" ".join(out_words), tuple(units), all(timed))
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return float(sum(present) / len(present)) if present else None
+
+
+def merge_dialogue(agent: Transcript, customer: Transcript) -> Transcript:
+    """One transcript of both sides, ordered by segment start: consecutive segments of one speaker make a
+    turn, written ``"agent: …"`` or ``"client: …"``, one turn a line."""
+    tagged = sorted(
+        [(s.start_s, 0, s) for s in agent.segments] + [(s.start_s, 1, s) for s in customer.segments],
+        key=lambda item: (item[0], item[1]),
+    )
+    turns: list[tuple[int, list[Segment]]] = []
+    for _, side, seg in tagged:
+        if not seg.text.strip():
+            continue
+        if turns and turns[-1][0] == side:
+            turns[-1][1].append(seg)
+        else:
+            turns.append((side, [seg]))
+    labels = (DIALOGUE_LABELS["agent"], DIALOGUE_LABELS["customer"])
+    segments = tuple(
+        Segment(
+            start_s=segs[0].start_s,
+            end_s=max(s.end_s for s in segs),
+            text=f"{labels[side]}: " + " ".join(s.text for s in segs),
+            confidence=_mean(s.confidence for s in segs),
+        )
+        for side, segs in turns
+    )
+    return Transcript(
+        channel="dialogue",
+        text="\n".join(s.text for s in segments),
+        segments=segments,
+        confidence=_mean([agent.confidence, customer.confidence]),
+        model_id=agent.model_id,
+        chunking_id=agent.chunking_id,
+    )
+
+
+# ----------------------------------------------------------------------------------- audio prep
+
+
+def to_float32(samples: np.ndarray) -> np.ndarray:
+    """PCM of any dtype as float32 in [-1, 1] (floats are kept as they are)."""
+    a = np.asarray(samples)
+    if a.dtype.kind == "f":
+        return a.astype(np.float32, copy=False)
+    if a.dtype.kind == "i":
+        return (a.astype(np.float32) / float(2 ** (8 * a.dtype.itemsize - 1))).astype(np.float32)
+    if a.dtype.kind == "u":
+        half = float(2 ** (8 * a.dtype.itemsize - 1))
+        return ((a.astype(np.float32) - half) / half).astype(np.float32)
+    if a.dtype.kind == "b":
+        return a.astype(np.float32)
+    raise TypeError(f"unsupported sample dtype {a.dtype}")
+
+
+def channels_of(samples: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """``[("mix", x)]`` for mono, ``[("agent", ch0), ("customer", ch1)]`` for stereo (views, no copies)."""
+    a = np.asarray(samples)
+    if a.ndim == 1:
+        return [("mix", a)]
+    if a.ndim != 2:
+        raise ValueError(f"samples must be (n,) or (n, channels), got shape {a.shape}")
+    if a.shape[1] == 1:
+        return [("mix", a[:, 0])]
+    if a.shape[1] > 2:
+        log.warning("%d channels: only channel 0 (agent) and 1 (customer) are transcribed", a.shape[1])
+    return [(name, a[:, i]) for i, name in enumerate(CHANNEL_NAMES)]
+
+
+def chunk_for_model(channel: np.ndarray, start: int, end: int, rate: int, model_rate: int) -> np.ndarray:
+    """One chunk as float32 at the model rate, resampled with a little context on either side so that the
+    chunk edges are clean; right-padded with silence to at least ``MIN_MODEL_INPUT_S``."""
+    if rate == model_rate:
+        out = to_float32(channel[start:end]).copy()
+    else:
+        g = math.gcd(rate, model_rate)
+        up, down = model_rate // g, rate // g
+        left = min(start, RESAMPLE_MARGIN)
+        right = min(len(channel) - end, RESAMPLE_MARGIN)
+        piece = to_float32(channel[start - left : end + right])
+        res = resample_poly(piece, up, down).astype(np.float32, copy=False)
+        skip = round(left * up / down)
+        out = np.ascontiguousarray(res[skip : skip + round((end - start) * up / down)])
+    minimum = math.ceil(MIN_MODEL_INPUT_S * model_rate)
+    if len(out) < minimum:
+        out = np.concatenate([out, np.zeros(minimum - len(out), np.float32)])
+    return out
+
+
+# ------------------------------------------------------------------------------- hypothesis read
+
+
+def _hyp_text(hyp: Any) -> str:
+    text = hyp.text if hasattr(hyp, "text") else hyp
+    return text if isinstance(text, str) else ""
+
+
+def _hyp_words(hyp: Any, offset_s: float, chunk_len_s: float) -> list[Word] | None:
+    """Word timestamps of a hypothesis in call time, or None when the model gave none."""
+    stamps = getattr(hyp, "timestamp", None) or getattr(hyp, "timestep", None)
+    if not isinstance(stamps, dict) or not isinstance(stamps.get("word"), list):
+        return None
+    words: list[Word] = []
+    for item in stamps["word"]:
+        if not isinstance(item, dict) or "start" not in item or "end" not in item:
+            return None
+        start = min(max(float(item["start"]), 0.0), chunk_len_s)
+        end = min(max(float(item["end"]), start), chunk_len_s)
+        words.append((offset_s + start, offset_s + end, str(item.get("word", ""))))
+    if not words and _hyp_text(hyp).strip():
+        return None  # text without timestamps: not usable as word-level
+    return words
+
+
+def _hyp_confidence(hyp: Any) -> float | None:
+    """0..1: mean token/word confidence when NeMo computed it, else the geometric mean of the per-frame best
+    probability (CTC log-probs), else exp(score / tokens)."""
+    for name in ("token_confidence", "word_confidence", "frame_confidence"):
+        values = getattr(hyp, name, None)
+        if values:
+            try:
+                flat = np.asarray([float(v) for v in values], dtype=np.float64)
+            except (TypeError, ValueError):
+                continue
+            if flat.size:
+                return float(np.clip(flat.mean(), 0.0, 1.0))
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        torch = None  # type: ignore[assignment]
+    seq = getattr(hyp, "y_sequence", None)
+    if torch is not None and isinstance(seq, torch.Tensor) and seq.ndim == 2 and seq.is_floating_point():
+        if seq.shape[0] == 0:
+            return None
+        best = seq.float().max(dim=-1).values
+        if float(best.max()) > 0:  # probabilities, not log-probabilities
+            best = best.clamp_min(1e-12).log()
+        return float(np.clip(math.exp(float(best.mean())), 0.0, 1.0))
+    score = getattr(hyp, "score", None)
+    n = len(seq) if seq is not None and hasattr(seq, "__len__") else 0
+    if score is not None and n > 0:
+        value = float(score)
+        if math.isfinite(value):
+            return float(np.clip(math.exp(value / n), 0.0, 1.0))
+    return None
+
+
+# ------------------------------------------------------------------------------------ transcriber
+
+
+@dataclass
+class _Chunk:
+    call: _CallState
+    channel: int
+    index: int
+    start_s: float
+    end_s: float
+    audio: np.ndarray
+    queued_at: float = 0.0
+
+
+@dataclass
+class _ChunkResult:
+    start_s: float
+    end_s: float
+    text: str
+    words: list[Word] | None
+    confidence: float | None
+
+
+@dataclass
+class _CallState:
+    key: str
+    channels: list[str]
+    n_chunks: int
+    results: list[list[_ChunkResult | None]] = field(default_factory=list)
+    remaining: int = 0
+
+
+@dataclass
+class _End:
+    pass
+
+
+@dataclass
+class _Failed:
+    error: BaseException
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_model_file(model: str) -> bool:
+    path = Path(model)
+    return path.suffix == ".nemo" or path.exists()
+
+
+@lru_cache(maxsize=16)
+def _hashed_id(path: str, size: int, mtime_ns: int) -> str:
+    return f"{Path(path).name}@{_file_sha256(Path(path))[:12]}"
+
+
+def model_id_for(config: AsrConfig) -> str:
+    """The model's identity without loading it: ``<file name>@<sha256[:12]>`` of a ``.nemo`` file (so a
+    retrained file gets a new id), or the pretrained name. Part of the transcripts' idempotency key."""
+    if not _is_model_file(config.model):
+        return config.model
+    path = Path(config.model)
+    if not path.is_file():
+        raise FileNotFoundError(f"ASR model file not found: {path}")
+    stat = path.stat()
+    return _hashed_id(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+class Transcriber:
+    """A NeMo ASR model loaded once, transcribing streams of calls in batches of chunks across calls."""
+
+    def __init__(self, config: AsrConfig) -> None:
+        import torch
+
+        self.config = config
+        if config.torch_threads is not None:
+            torch.set_num_threads(config.torch_threads)
+        if config.device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        else:
+            device = config.device
+        self.device = torch.device(device)
+
+        from nemo.collections.asr.models import ASRModel
+
+        self._model_id = model_id_for(config)  # raises FileNotFoundError for a missing .nemo file
+        if _is_model_file(config.model):
+            # ASRModel.restore_from instantiates the class saved in the file (EncDecCTCModel for a CTC model).
+            model = ASRModel.restore_from(config.model, map_location=self.device)
+        else:
+            model = ASRModel.from_pretrained(config.model, map_location=self.device)
+        model.eval()
+        model.to(self.device)
+        self.model = model
+
+        cfg = model.cfg
+        rate = None
+        if "preprocessor" in cfg and cfg.preprocessor is not None:
+            rate = cfg.preprocessor.get("sample_rate")
+        if rate is None:
+            rate = cfg.get("sample_rate")
+        if rate is None:
+            raise ValueError(
+                "cannot find the model sample rate in cfg.preprocessor.sample_rate or cfg.sample_rate"
+            )
+        self.sample_rate = int(rate)
+        if "sample_rate" not in cfg:  # transcribe() of numpy arrays reads it from cfg or the attribute
+            model.sample_rate = self.sample_rate
+        self._timestamps: bool | None = True  # tried first; None after a model refuses them
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    # -- model call -------------------------------------------------------------------------------
+
+    def _run_model(self, arrays: list[np.ndarray]) -> list[Any]:
+        import torch
+
+        autocast = (
+            torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            try:
+                out = self.model.transcribe(
+                    arrays,
+                    batch_size=len(arrays),
+                    return_hypotheses=True,
+                    timestamps=self._timestamps,
+                    verbose=False,
+                )
+            except Exception:
+                if self._timestamps is None:
+                    raise
+                log.warning("model refused timestamps=True; stitching chunk texts instead", exc_info=True)
+                self._timestamps = None
+                out = self.model.transcribe(
+                    arrays, batch_size=len(arrays), return_hypotheses=True, verbose=False
+                )
+        if isinstance(out, tuple):  # (best, all) for some decoders
+            out = out[0]
+        hyps = list(out)
+        if len(hyps) != len(arrays):
+            raise RuntimeError(f"model returned {len(hyps)} hypotheses for {len(arrays)} inputs")
+        return hyps
+
+    def _run_batch(self, batch: list[_Chunk]) -> list[_CallState]:
+        hyps = self._run_model([c.audio for c in batch])
+        done: list[_CallState] = []
+        for chunk, hyp in zip(batch, hyps, strict=True):
+            chunk.audio = np.empty(0, np.float32)  # release the audio as soon as it is used
+            state = chunk.call
+            state.results[chunk.channel][chunk.index] = _ChunkResult(
+                start_s=chunk.start_s,
+                end_s=chunk.end_s,
+                text=_hyp_text(hyp).strip(),
+                words=_hyp_words(hyp, chunk.start_s, chunk.end_s - chunk.start_s),
+                confidence=_hyp_confidence(hyp),
+            )
+            state.remaining -= 1
+            if state.remaining == 0:
+                done.append(state)
+        return done
+
+    # -- producer ---------------------------------------------------------------------------------
+
+    def _produce(self, calls: Iterable[CallAudio], out: queue.Queue, stop: threading.Event) -> None:
+        """Background thread: read calls, cut and resample their chunks, and queue them (bounded queue)."""
+
+        def put(item: object) -> bool:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        cfg = self.config
+        try:
+            for call in calls:
+                channels = channels_of(call.samples)
+                n = len(channels[0][1])
+                plan = plan_chunks(n, call.sample_rate, call.onset_s, cfg.chunk_s, cfg.overlap_s)
+                state = _CallState(
+                    key=call.key,
+                    channels=[name for name, _ in channels],
+                    n_chunks=len(plan),
+                    results=[[None] * len(plan) for _ in channels],
+                    remaining=len(plan) * len(channels),
+                )
+                if not put(state):
+                    return
+                for index, (start, end) in enumerate(plan):
+                    for ch, (_, samples) in enumerate(channels):
+                        audio = chunk_for_model(samples, start, end, call.sample_rate, self.sample_rate)
+                        chunk = _Chunk(
+                            call=state,
+                            channel=ch,
+                            index=index,
+                            start_s=start / call.sample_rate,
+                            end_s=end / call.sample_rate,
+                            audio=audio,
+                        )
+                        if not put(chunk):
+                            return
+            put(_End())
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            put(_Failed(error))
+
+    # -- results ----------------------------------------------------------------------------------
+
+    def _segments(self, stitched: Stitched, results: list[_ChunkResult]) -> tuple[Segment, ...]:
+        def confidence(start: float, end: float) -> float | None:
+            overlapping = [r.confidence for r in results if r.start_s <= end and r.end_s >= start]
+            return _mean(overlapping)
+
+        if not stitched.word_level:
+            return tuple(Segment(s, e, text, confidence(s, e)) for s, e, text in stitched.units)
+        groups: list[list[Word]] = []
+        for word in stitched.units:
+            if (
+                groups
+                and word[0] - groups[-1][-1][1] < self.config.pause_s
+                and word[0] - groups[-1][0][0] < self.config.max_segment_s
+            ):
+                groups[-1].append(word)
+            else:
+                groups.append([word])
+        return tuple(
+            Segment(g[0][0], max(w[1] for w in g), " ".join(w[2] for w in g), confidence(g[0][0], g[-1][1]))
+            for g in groups
+        )
+
+    def _transcripts(self, state: _CallState) -> list[Transcript]:
+        if state.n_chunks == 0:
+            return []
+        cfg = self.config
+        transcripts: list[Transcript] = []
+        for channel, chunk_results in zip(state.channels, state.results, strict=True):
+            results = [r for r in chunk_results if r is not None]
+            stitched = stitch(
+                [(r.start_s, r.end_s, r.text, r.words) for r in results],
+                cfg.overlap_s,
+                cfg.max_overlap_words,
+            )
+            weights = [(r.end_s - r.start_s, r.confidence) for r in results if r.confidence is not None]
+            total = sum(w for w, _ in weights)
+            conf = float(sum(w * c for w, c in weights) / total) if total > 0 else None
+            transcripts.append(
+                Transcript(
+                    channel=channel,
+                    text=stitched.text,
+                    segments=self._segments(stitched, results),
+                    confidence=conf,
+                    model_id=self.model_id,
+                    chunking_id=cfg.chunking_id,
+                )
+            )
+        if len(transcripts) == 2:
+            transcripts.append(merge_dialogue(transcripts[0], transcripts[1]))
+        return transcripts
+
+    # -- public -----------------------------------------------------------------------------------
+
+    def transcribe_calls(self, calls: Iterable[CallAudio]) -> Iterator[tuple[str, list[Transcript]]]:
+        """Yield ``(key, transcripts)`` for each call as soon as all its chunks are transcribed.
+
+        Mono: ``[mix]``; stereo: ``[agent, customer, dialogue]``; no onset (or no audio after it): ``[]``.
+        Calls come out in the order they finish, which is their input order except that a call without
+        chunks is yielded as soon as it is read. Chunks of consecutive calls share batches of
+        ``batch_size``; a partial batch runs once its oldest chunk has waited ``flush_timeout_s`` for more.
+        """
+        cfg = self.config
+        inbox: queue.Queue = queue.Queue(maxsize=max(2, 2 * cfg.batch_size))
+        stop = threading.Event()
+        producer = threading.Thread(
+            target=self._produce, args=(calls, inbox, stop), name="asr-chunker", daemon=True
+        )
+        producer.start()
+        pending: list[_Chunk] = []
+        try:
+            while True:
+                timeout = None
+                if pending:
+                    timeout = max(0.0, pending[0].queued_at + cfg.flush_timeout_s - time.monotonic())
+                try:
+                    item = inbox.get(timeout=timeout)
+                except queue.Empty:
+                    batch, pending = pending, []
+                    for state in self._run_batch(batch):
+                        yield state.key, self._transcripts(state)
+                    continue
+                if isinstance(item, _Failed):
+                    raise item.error
+                if isinstance(item, _End):
+                    if pending:
+                        batch, pending = pending, []
+                        for state in self._run_batch(batch):
+                            yield state.key, self._transcripts(state)
+                    return
+                if isinstance(item, _CallState):
+                    if item.remaining == 0:
+                        yield item.key, []
+                    continue
+                item.queued_at = time.monotonic()
+                pending.append(item)
+                if len(pending) >= cfg.batch_size:
+                    batch, pending = pending, []
+                    for state in self._run_batch(batch):
+                        yield state.key, self._transcripts(state)
+        finally:
+            stop.set()
+            producer.join(timeout=5)
