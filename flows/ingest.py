@@ -19,7 +19,7 @@ from prefect.cache_policies import NONE
 
 from flows.config import Settings, get_settings
 from flows.progress import progress_bar
-from flows.readers import read_table
+from flows.readers import file_sha256, read_table
 from flows.rejects import Reject, replace_rejects
 from flows.runtime import current_run_id
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
@@ -183,13 +183,13 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
     contract = settings.contract()
     run_id = current_run_id()
     with psycopg.connect(url) as conn:
+        recorded = _recorded_sha(conn, "manifest", path.name)
+        if recorded == file_sha256(path):  # same bytes as last time: nothing to read, nothing to write
+            return LoadResult(path.name, "unchanged")
         try:
             table = read_table(path)
         except ContractError as exc:
             return reject_file.fn(url, "manifest", path, str(exc))
-        recorded = _recorded_sha(conn, "manifest", path.name)
-        if recorded == table.sha256:
-            return LoadResult(path.name, "unchanged")
         rejects: list[Reject] = []
         rows: list[tuple] = []
         try:
@@ -221,13 +221,13 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
     with psycopg.connect(url) as conn:
+        recorded = _recorded_sha(conn, "calls", path.name)
+        if recorded == file_sha256(path):  # same bytes as last time: nothing to read, nothing to write
+            return LoadResult(path.name, "unchanged")
         try:
             table = read_table(path)
         except ContractError as exc:
             return reject_file.fn(url, "calls", path, str(exc))
-        recorded = _recorded_sha(conn, "calls", path.name)
-        if recorded == table.sha256:
-            return LoadResult(path.name, "unchanged")
         identity = {c: c for c in contract.call_columns}
         rejects: list[Reject] = []
         rows: dict[str, tuple] = {}
