@@ -17,9 +17,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.config import Settings
+from flows.db import write_stage
 from flows.progress import progress_bar
-from flows.rejects import Reject, replace_rejects
-from flows.runtime import current_run_id
+from flows.rejects import Reject
 from flows.storage import ObjectInfo, open_audio_root
 from inference.audio_analysis import DETECTOR_VERSION, AudioAnalysis, analyse_file
 
@@ -113,16 +113,12 @@ def analyse_audio(database_url: str, settings: Settings) -> StageResult:
                     row, tone_rows = _rows(sha, result)
                     analyses.append(row)
                     tones.extend(tone_rows)
-    with psycopg.connect(database_url) as conn:
-        with conn.cursor() as cur:
-            with cur.copy(f"copy raw.audio_analysis ({', '.join(ANALYSIS_COLUMNS)}) from stdin") as copy:
-                for row in analyses:
-                    copy.write_row(row)
-            with cur.copy(f"copy raw.audio_tones ({', '.join(TONE_COLUMNS)}) from stdin") as copy:
-                for row in tones:
-                    copy.write_row(row)
-        for reject in rejects:
-            replace_rejects(conn, "audio_analysis", reject.source, [reject], current_run_id())
+    write_stage(
+        database_url,
+        [("raw.audio_analysis", ANALYSIS_COLUMNS, analyses), ("raw.audio_tones", TONE_COLUMNS, tones)],
+        "audio_analysis",
+        rejects,
+    )
     logger.info(
         "audio analysis (%s): %d analysed, %d already known, %d quarantined",
         DETECTOR_VERSION,

@@ -87,6 +87,27 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
     return psycopg.connect(url, **kwargs)
 
 
+def copy_rows(conn: psycopg.Connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Bulk-insert ``rows`` into ``table`` with COPY (the fast path of every loader and stage)."""
+    with conn.cursor() as cur, cur.copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def write_stage(
+    database_url: str, tables: list[tuple[str, tuple[str, ...], list[tuple]]], reject_kind: str, rejects: list
+) -> None:
+    """One transaction: the stage's result tables by COPY and its rejects, one reject set per source."""
+    from flows.rejects import replace_rejects
+    from flows.runtime import current_run_id
+
+    with connect(database_url) as conn:
+        for table, columns, rows in tables:
+            copy_rows(conn, table, columns, rows)
+        for reject in rejects:
+            replace_rejects(conn, reject_kind, reject.source, [reject], current_run_id())
+
+
 def sqlalchemy_url(url: str) -> str:
     """The same database as a SQLAlchemy URL (psycopg2 driver, as GX and dbt-postgres use)."""
     params = conninfo_to_dict(url)

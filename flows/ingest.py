@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.config import Settings, get_settings
+from flows.db import copy_rows
 from flows.progress import progress_bar
 from flows.readers import file_sha256, read_table
 from flows.rejects import Reject, replace_rejects
@@ -136,12 +137,6 @@ def _record_source(
     )
 
 
-def _copy(conn: psycopg.Connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    with conn.cursor() as cur, cur.copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def select_manifests(
     folder: Path, settings: Settings, day: date | None, prefixes: list[str] | None
 ) -> tuple[list[tuple[Path, ManifestName]], list[tuple[Path, str]]]:
@@ -208,7 +203,7 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
                     continue
                 rows.append((path.name, number, *row.as_row()))
         conn.execute("delete from raw.manifest_rows where source_path = %s", [path.name])
-        _copy(conn, "raw.manifest_rows", MANIFEST_COLUMNS, rows)
+        copy_rows(conn, "raw.manifest_rows", MANIFEST_COLUMNS, rows)
         replace_rejects(conn, "manifest", path.name, rejects, run_id)
         _record_source(
             conn, "manifest", path.name, table.sha256, table.size_bytes, len(rows), len(rejects), run_id
@@ -271,7 +266,7 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
         conn.execute(
             "create temporary table incoming_calls (like raw.calls including defaults) on commit drop"
         )
-        _copy(conn, "incoming_calls", CALL_COLUMNS, list(rows.values()))
+        copy_rows(conn, "incoming_calls", CALL_COLUMNS, list(rows.values()))
         inserted = {
             r[0]
             for r in conn.execute(
@@ -371,7 +366,7 @@ def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadRe
         conn.execute(
             "create temporary table incoming_audio (like raw.audio_files including defaults) on commit drop"
         )
-        _copy(conn, "incoming_audio", AUDIO_COLUMNS, rows)
+        copy_rows(conn, "incoming_audio", AUDIO_COLUMNS, rows)
         conn.execute(
             f"""insert into raw.audio_files select * from incoming_audio
                 on conflict (audio_path) do update set

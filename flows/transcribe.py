@@ -17,9 +17,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.config import Settings
+from flows.db import write_stage
 from flows.progress import progress_bar
-from flows.rejects import Reject, replace_rejects
-from flows.runtime import current_run_id
+from flows.rejects import Reject
 from flows.storage import ObjectInfo, open_audio_root
 
 TRANSCRIPT_COLUMNS = (
@@ -168,16 +168,15 @@ def transcribe(database_url: str, settings: Settings) -> TranscriptionResult:
                 t_rows, s_rows = _rows(sha, call_ids[sha], outcome, model_id, config.chunking_id)
                 transcript_rows.extend(t_rows)
                 segment_rows.extend(s_rows)
-    with psycopg.connect(database_url) as conn:
-        with conn.cursor() as cur:
-            with cur.copy(f"copy raw.transcripts ({', '.join(TRANSCRIPT_COLUMNS)}) from stdin") as copy:
-                for row in transcript_rows:
-                    copy.write_row(row)
-            with cur.copy(f"copy raw.transcript_segments ({', '.join(SEGMENT_COLUMNS)}) from stdin") as copy:
-                for row in segment_rows:
-                    copy.write_row(row)
-        for reject in rejects:
-            replace_rejects(conn, "transcription", reject.source, [reject], current_run_id())
+    write_stage(
+        database_url,
+        [
+            ("raw.transcripts", TRANSCRIPT_COLUMNS, transcript_rows),
+            ("raw.transcript_segments", SEGMENT_COLUMNS, segment_rows),
+        ],
+        "transcription",
+        rejects,
+    )
     done = len(jobs) - len(rejects)
     logger.info(
         "transcription (%s): %d transcribed, %d already known, %d quarantined",
