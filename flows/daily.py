@@ -96,6 +96,52 @@ def summarize_verdicts(database_url: str) -> list[VerdictRow]:
     return [VerdictRow(*r) for r in rows]
 
 
+def summary_markdown(summary: RunSummary) -> str:
+    share = f"{100 * summary.compliant / summary.orders:.1f}%" if summary.orders else "n/a"
+    lines = [
+        f"# Compliance audit of {summary.day}",
+        "",
+        f"**{summary.orders}** audited orders, **{summary.compliant}** compliant ({share}).",
+        "",
+        "| type | offer | orders | compliant | branch ✗ | attempts ✗ | gap ✗ | outcome ✗ | outcome pending |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        *(
+            f"| {v.order_type} | {v.offer} | {v.orders} | {v.compliant} | {v.branch_failed} | "
+            f"{v.attempts_failed} | {v.gap_failed} | {v.outcome_failed} | {v.outcome_pending} |"
+            for v in summary.verdicts
+        ),
+        "",
+        f"{summary.rows_inserted} rows inserted, {summary.recordings_analysed} recordings analysed, "
+        f"{summary.recordings_transcribed} transcribed, {summary.rejected_now} rejected now "
+        f"({summary.rejects_total} in `ops.rejects`), {summary.dbt_nodes} dbt nodes, "
+        f"{summary.expectations} expectations passed.",
+    ]
+    return "\n".join(lines)
+
+
+@task(name="publish-artifacts", cache_policy=NONE)
+def publish_artifacts(database_url: str, summary: RunSummary) -> None:
+    """The run's summary and its non-compliant orders, shown on the flow run in the Prefect UI."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    with psycopg.connect(database_url) as conn:
+        failing = conn.execute(
+            """select order_type, order_id, motif, attempts, reasons_text, expected_branch
+               from marts.order_compliance where not compliant order by order_type, order_id limit 1000"""
+        ).fetchall()
+    create_markdown_artifact(
+        key="daily-compliance-summary", markdown=summary_markdown(summary), description="Verdicts of the run"
+    )
+    create_table_artifact(
+        key="non-compliant-orders",
+        table=[
+            {"type": t, "order": o, "motif": m, "attempts": a, "failed rules": r, "expected branch": b}
+            for t, o, m, a, r, b in failing
+        ],
+        description="Orders whose suspension did not follow the protocol, with the failed rules",
+    )
+
+
 @task(name="record-run", cache_policy=NONE)
 def record_run(database_url: str, parameters: dict, summary: RunSummary, state: str) -> None:
     run_id = current_run_id() or f"local-{dt.datetime.now(dt.UTC).isoformat()}"
@@ -182,6 +228,7 @@ def daily_compliance(
         data_docs=str(report.data_docs) if report and report.data_docs else None,
         ingest=loaded.as_dict(),
     )
+    publish_artifacts(url, summary)
     record_run(url, {"date": day, "prefix": prefix}, summary, "Completed")
     logger.info(
         "daily-compliance %s: %d audited orders, %d compliant, %d rows inserted, %d rejects",

@@ -168,6 +168,24 @@ def test_run_summary_and_records(first_run, database_url: str) -> None:
     assert state == "Completed" and summary["rows_inserted"] == first_run.rows_inserted > 0
 
 
+def test_run_publishes_its_summary_and_failures_as_artifacts(first_run, database_url: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with psycopg.connect(database_url) as conn:
+        [(run_id,)] = conn.execute("select run_id from ops.runs").fetchall()  # the first run only
+        failing = conn.execute("select count(*) from marts.order_compliance where not compliant").fetchone()[
+            0
+        ]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+    by_key = {a.key: a for a in artifacts}
+    assert f"**{first_run.orders}** audited orders" in by_key["daily-compliance-summary"].data
+    assert failing > 0 and by_key["non-compliant-orders"].data.count('"order"') == failing
+
+
 def test_rerunning_the_same_day_changes_nothing(first_run, dataset: Path, database_url: str) -> None:
     before_counts, before_verdicts = table_counts(database_url), verdicts(database_url)
     with psycopg.connect(database_url) as conn:
