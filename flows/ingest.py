@@ -6,7 +6,6 @@ malformed rows, unknown headers and unreadable audio go to ``ops.rejects``.
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -20,7 +19,7 @@ from prefect.cache_policies import NONE
 from flows.config import Settings, get_settings
 from flows.db import copy_rows
 from flows.progress import progress_bar
-from flows.readers import file_sha256, read_table
+from flows.readers import read_table
 from flows.rejects import Reject, replace_rejects
 from flows.runtime import current_run_id
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
@@ -32,6 +31,7 @@ from inference.contract import (
     parse_manifest_name,
     parse_manifest_row,
 )
+from inference.hashing import file_sha256
 
 MANIFEST_COLUMNS = (
     "source_path",
@@ -161,7 +161,7 @@ def select_manifests(
 @task(cache_policy=NONE, retries=1)
 def reject_file(url: str, kind: str, path: Path, reason: str) -> LoadResult:
     """A whole file that cannot be read as the contract says (name, type, headers)."""
-    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha = file_sha256(path)
     with psycopg.connect(url) as conn:
         if _recorded_sha(conn, kind, path.name) == sha:
             return LoadResult(path.name, "unchanged")
@@ -294,15 +294,12 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
 def describe_audio(root: AudioRoot, info: ObjectInfo) -> tuple:
     """(row for raw.audio_files) of one recording: sha256 of its bytes and what soundfile reads."""
     local = root.local_path(info.path, info)
-    digest = hashlib.sha256()
-    with open(local, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
+    sha = file_sha256(local)
     meta = soundfile.info(str(local))
     return (
         info.path,
         root.uri,
-        digest.hexdigest(),
+        sha,
         info.size_bytes,
         info.etag,
         float(meta.duration),

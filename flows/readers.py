@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inference.contract import ContractError
+from inference.hashing import file_sha256
+
+__all__ = ["Table", "decode", "file_sha256", "read_csv", "read_table", "read_xlsx", "sniff_delimiter"]
 
 
 @dataclass
@@ -18,14 +21,6 @@ class Table:
     rows: list[tuple[int, list[object]]]  # (1-based data row number, cells)
     sha256: str
     size_bytes: int
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def decode(data: bytes) -> str:

@@ -11,7 +11,6 @@ The pure helpers (:func:`plan_chunks`, :func:`stitch`, :func:`merge_dialogue`) n
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import queue
@@ -27,6 +26,8 @@ from typing import Any
 
 import numpy as np
 from scipy.signal import resample_poly
+
+from inference.hashing import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -396,14 +397,6 @@ class _Failed:
     error: BaseException
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _is_model_file(model: str) -> bool:
     path = Path(model)
     return path.suffix == ".nemo" or path.exists()
@@ -411,7 +404,7 @@ def _is_model_file(model: str) -> bool:
 
 @lru_cache(maxsize=16)
 def _hashed_id(path: str, size: int, mtime_ns: int) -> str:
-    return f"{Path(path).name}@{_file_sha256(Path(path))[:12]}"
+    return f"{Path(path).name}@{file_sha256(path)[:12]}"
 
 
 def model_id_for(config: AsrConfig) -> str:
