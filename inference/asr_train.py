@@ -1,0 +1,352 @@
+"""Reproducible training recipe for the bundled French CTC model (synthetic espeak-ng speech).
+
+    python -m inference.asr_train --out models/asr --preset small --steps 2000 --utterances 3000 --seed 7
+
+Steps: synthesise the corpus with espeak-ng (many French voices, speeds, pitches), augment (telephone
+band, G.711 mu-law, noise, reverberation, volume), write 16 kHz WAVs and NeMo manifests, train with one
+torch thread, save the ``.nemo`` and evaluate four held-out sets into ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
+
+from inference import asr_corpus as corpus
+from inference.asr_model import error_rates, hypothesis_texts, normalize_text
+
+SAMPLE_RATE = 16000
+MODEL_NAME = "callaudit-fr-ctc-small.nemo"
+EVAL_SIZE = 100
+_SOURCES = ("asr_model.py", "asr_corpus.py", "asr_train.py")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One clip to render: text, voice and prosody, and how to degrade it."""
+
+    key: str
+    text: str
+    voice: str
+    speed: int
+    pitch: int
+    amplitude: int
+    seed: int
+    mode: str  # "augment" (training), "clean", or "telephone" (8 kHz mu-law file)
+
+
+def espeak(text: str, voice: str, speed: int = 160, pitch: int = 50, amplitude: int = 100) -> np.ndarray:
+    """Float32 mono audio at 16 kHz from espeak-ng (which renders at 22,050 Hz)."""
+    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+        cmd = ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-a", str(amplitude)]
+        subprocess.run([*cmd, "-w", tmp.name, text], check=True, capture_output=True)
+        audio, rate = sf.read(tmp.name, dtype="float32")
+    if audio.ndim > 1:
+        audio = audio.mean(axis=1)
+    return resample_poly(audio, 160, 441).astype(np.float32) if rate == 22050 else audio
+
+
+def band_pass(audio: np.ndarray, low: float = 300.0, high: float = 3400.0, rate: int = SAMPLE_RATE):
+    sos = butter(4, [low, high], btype="bandpass", fs=rate, output="sos")
+    return sosfilt(sos, audio).astype(np.float32)
+
+
+def mulaw_round_trip(audio: np.ndarray) -> np.ndarray:
+    """16 kHz -> 8 kHz G.711 mu-law (8-bit) -> 16 kHz."""
+    narrow = np.clip(resample_poly(audio, 1, 2), -1.0, 1.0)
+    encoded = np.round(np.sign(narrow) * np.log1p(255 * np.abs(narrow)) / np.log1p(255) * 127) / 127
+    decoded = np.sign(encoded) * np.expm1(np.abs(encoded) * np.log1p(255)) / 255
+    return resample_poly(decoded, 2, 1).astype(np.float32)
+
+
+def reverberate(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    rt60 = rng.uniform(0.08, 0.35)
+    n = int(rt60 * SAMPLE_RATE)
+    ir = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)
+    ir[0] = 1.0 / rng.uniform(0.2, 0.5)
+    wet = fftconvolve(audio, ir / np.abs(ir).sum() * 4)[: len(audio)]
+    return (audio + rng.uniform(0.15, 0.45) * wet).astype(np.float32)
+
+
+def add_noise(audio: np.ndarray, rng: np.random.Generator, snr_db: float) -> np.ndarray:
+    noise = rng.standard_normal(len(audio))
+    if rng.random() < 0.5:  # brownish hum-like noise instead of white
+        noise = np.cumsum(noise)
+        noise -= np.convolve(noise, np.ones(400) / 400, mode="same")
+    power = float(np.mean(audio**2)) + 1e-12
+    noise *= np.sqrt(power / (10 ** (snr_db / 10)) / (np.mean(noise**2) + 1e-12))
+    return (audio + noise).astype(np.float32)
+
+
+def augment(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training degradation: telephone band / mu-law, reverberation, noise 10-35 dB, volume."""
+    if rng.random() < 0.3:
+        audio = reverberate(audio, rng)
+    if rng.random() < 0.5:
+        audio = band_pass(audio, rng.uniform(200, 400), rng.uniform(3200, 3600))
+        if rng.random() < 0.7:
+            audio = mulaw_round_trip(audio / (np.abs(audio).max() + 1e-9) * 0.8)
+    if rng.random() < 0.7:
+        audio = add_noise(audio, rng, rng.uniform(10, 35))
+    return audio
+
+
+def render(utt: Utterance, out_dir: Path) -> dict[str, Any]:
+    """Render one utterance to a WAV file; returns its manifest row."""
+    rng = np.random.default_rng(utt.seed)
+    audio = espeak(utt.text, utt.voice, utt.speed, utt.pitch, utt.amplitude)
+    pad = [np.zeros(int(rng.uniform(0.05, 0.3) * SAMPLE_RATE), np.float32) for _ in range(2)]
+    audio = np.concatenate([pad[0], audio, pad[1]])
+    if utt.mode == "augment":
+        audio = augment(audio, rng)
+    path = out_dir / f"{utt.key}.wav"
+    if utt.mode == "telephone":
+        narrow = resample_poly(band_pass(audio), 1, 2)
+        narrow = narrow / (np.abs(narrow).max() + 1e-9) * rng.uniform(0.3, 0.9)
+        sf.write(path, narrow, SAMPLE_RATE // 2, subtype="ULAW")
+        duration = len(narrow) / (SAMPLE_RATE // 2)
+    else:
+        audio = audio / (np.abs(audio).max() + 1e-9) * rng.uniform(0.1, 0.95)
+        sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
+        duration = len(audio) / SAMPLE_RATE
+    return {"audio_filepath": str(path), "duration": round(duration, 3), "text": normalize_text(utt.text)}
+
+
+def _render_star(args: tuple[Utterance, Path]) -> dict[str, Any]:
+    return render(*args)
+
+
+def plan(name: str, texts: list[str], voices: list[corpus.Voice], seed: int, mode: str) -> list[Utterance]:
+    """Deterministic voice/prosody choices for a list of sentences."""
+    rng = random.Random(f"{name}-{seed}")
+    return [
+        Utterance(
+            key=f"{name}-{i:05d}",
+            text=text,
+            voice=rng.choice(voices).name,
+            speed=rng.randint(120, 200),
+            pitch=rng.randint(20, 80),
+            amplitude=rng.randint(60, 180),
+            seed=rng.randrange(2**31),
+            mode=mode,
+        )
+        for i, text in enumerate(texts)
+    ]
+
+
+def write_set(name: str, utterances: list[Utterance], root: Path, workers: int = 2) -> Path:
+    """Render a set with ``workers`` processes and write its NeMo JSON-lines manifest."""
+    manifest = root / f"{name}.json"
+    if manifest.exists():  # rendering is deterministic: reuse a finished set
+        return manifest
+    out_dir = root / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with Pool(workers) as pool:
+        rows = pool.map(_render_star, [(u, out_dir) for u in utterances], chunksize=8)
+    manifest.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return manifest
+
+
+def eval_sets(root: Path, seed: int = 7, size: int = EVAL_SIZE, train_count: int = 6000) -> dict[str, Path]:
+    """The four evaluation sets, regenerated deterministically (same seed -> same audio)."""
+    held = corpus.heldout_sentences(3 * size, seed, train_count)
+    voices = corpus.train_voices()
+    plans = {
+        "heldout_sentences": plan("heldout", held[:size], voices, seed, "clean"),
+        "unseen_words": plan("unseenwords", corpus.unseen_word_sentences(size, seed), voices, seed, "clean"),
+        "unseen_voices": plan("unseenvoices", held[size : 2 * size], corpus.unseen_voices(), seed, "clean"),
+        "telephone_8k_mulaw": plan("telephone", held[2 * size :], voices, seed, "telephone"),
+    }
+    return {name: write_set(name, utts, root) for name, utts in plans.items()}
+
+
+def evaluate(model: Any, manifest: Path, batch_size: int = 8) -> dict[str, float]:
+    rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line]
+    hyps = hypothesis_texts(
+        model.transcribe([r["audio_filepath"] for r in rows], batch_size=batch_size, verbose=False)
+    )
+    return error_rates([r["text"] for r in rows], hyps)
+
+
+def recipe_hash(params: dict[str, Any]) -> str:
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _SOURCES:
+        digest.update((here / name).read_bytes())
+    digest.update(json.dumps(params, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _progress_callback(every: int) -> Any:
+    from lightning.pytorch.callbacks import Callback
+
+    class Progress(Callback):
+        def __init__(self) -> None:
+            self.start = time.time()
+
+        def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
+            step = trainer.global_step
+            if step % every == 0:
+                loss = trainer.callback_metrics.get("train_loss")
+                lr = trainer.optimizers[0].param_groups[0]["lr"]
+                print(
+                    f"step {step} loss {float(loss) if loss is not None else float('nan'):.3f} "
+                    f"lr {lr:.2e} {time.time() - self.start:.0f}s",
+                    flush=True,
+                )
+
+    return Progress()
+
+
+def fit(
+    preset: str,
+    train_manifest: Path,
+    steps: int,
+    seed: int,
+    batch_size: int,
+    lr: float,
+    max_minutes: float | None = None,
+    init_from: str | None = None,
+) -> tuple[Any, int, float]:
+    """Train a fresh model; returns (model, steps done, seconds)."""
+    import lightning.pytorch as pl
+    import torch
+
+    from inference.asr_model import new_model
+
+    torch.set_num_threads(1)
+    pl.seed_everything(seed, workers=True)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=steps,
+        max_epochs=-1,
+        max_time={"minutes": max_minutes} if max_minutes else None,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+        gradient_clip_val=1.0,
+        callbacks=[_progress_callback(max(1, min(50, steps // 10)))],
+    )
+    if init_from:  # continue training a saved model with a fresh warm-up + cosine schedule
+        from nemo.collections.asr.models import EncDecCTCModel
+        from omegaconf import open_dict
+
+        model = EncDecCTCModel.restore_from(init_from, map_location="cpu", trainer=trainer)
+        with open_dict(model.cfg):
+            model.cfg.train_ds.manifest_filepath = str(train_manifest)
+            model.cfg.train_ds.batch_size = batch_size
+            model.cfg.optim.lr = lr
+            model.cfg.optim.sched.max_steps = steps
+            model.cfg.optim.sched.warmup_steps = max(1, min(200, steps // 10))
+        model.setup_training_data(model.cfg.train_ds)
+        model.setup_optimization(model.cfg.optim)
+    else:
+        model = new_model(preset, str(train_manifest), None, batch_size, steps, lr, trainer)
+    started = time.time()
+    trainer.fit(model)
+    model.eval()
+    return model, trainer.global_step, time.time() - started
+
+
+def train(
+    out: str | Path = "models/asr",
+    preset: str = "small",
+    steps: int = 2000,
+    utterances: int = 3000,
+    seed: int = 7,
+    batch_size: int = 16,
+    lr: float = 2e-3,
+    max_minutes: float | None = None,
+    work_dir: str | Path | None = None,
+    init_from: str | None = None,
+) -> dict[str, Any]:
+    """Synthesise, train, save ``<out>/callaudit-fr-ctc-<preset>.nemo`` and ``<out>/metrics.json``."""
+    params = {"preset": preset, "steps": steps, "utterances": utterances, "seed": seed,
+              "batch_size": batch_size, "lr": lr,
+              "init_from_sha256": file_sha256(Path(init_from)) if init_from else None}  # fmt: skip
+    recipe = recipe_hash(params)  # hashed before the long run, so later edits cannot mislabel it
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(work_dir or tempfile.mkdtemp(prefix="asr-train-"))
+    t0 = time.time()
+    texts = corpus.train_sentences(utterances, seed)
+    train_manifest = write_set("train", plan("train", texts, corpus.train_voices(), seed, "augment"), root)
+    manifests = eval_sets(root, seed, train_count=utterances)
+    synth_seconds = time.time() - t0
+    hours = sum(json.loads(r)["duration"] for r in train_manifest.read_text().splitlines()) / 3600
+    print(f"synthesised {len(texts)} train utterances ({hours:.2f} h) in {synth_seconds:.0f}s", flush=True)
+
+    model, done, seconds = fit(preset, train_manifest, steps, seed, batch_size, lr, max_minutes, init_from)
+    path = out / MODEL_NAME.replace("small", preset)
+    model.save_to(str(path))
+    results = {name: evaluate(model, m) for name, m in manifests.items()}
+    metrics = {
+        "model": path.name,
+        "model_sha256": file_sha256(path),
+        "model_bytes": path.stat().st_size,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "recipe_sha256": recipe,
+        "params": params,
+        "steps_done": done,
+        "train_seconds": round(seconds, 1),
+        "synthesis_seconds": round(synth_seconds, 1),
+        "train_audio_hours": round(hours, 3),
+        "train_voices": [v.name for v in corpus.train_voices()],
+        "unseen_voices": [v.name for v in corpus.unseen_voices()],
+        "eval": results,
+        "torch_threads": 1,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+    print(json.dumps(results, indent=2), flush=True)
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", default="models/asr")
+    parser.add_argument("--preset", default="small", choices=["small", "tiny"])
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--utterances", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--max-minutes", type=float, default=None, help="stop training early at this time")
+    parser.add_argument("--init-from", default=None, help="continue training this .nemo")
+    parser.add_argument("--work-dir", default=None, help="where WAVs/manifests go (default: a temp dir)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    train(args.out, args.preset, args.steps, args.utterances, args.seed, args.batch_size, args.lr,
+          args.max_minutes, args.work_dir, args.init_from)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
