@@ -10,7 +10,6 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
-from pathlib import Path
 
 import psycopg
 from prefect import get_run_logger, task
@@ -20,7 +19,7 @@ from flows.config import Settings
 from flows.db import write_stage
 from flows.progress import progress_bar
 from flows.rejects import Reject
-from flows.storage import ObjectInfo, open_audio_root
+from flows.storage import AudioRoots
 from inference.audio_analysis import DETECTOR_VERSION, AudioAnalysis, analyse_file
 
 ANALYSIS_COLUMNS = (
@@ -94,12 +93,11 @@ def analyse_audio(database_url: str, settings: Settings) -> StageResult:
             [DETECTOR_VERSION],
         ).fetchall()
         total = conn.execute("select count(distinct sha256) from raw.audio_files").fetchone()[0]
-    roots: dict[str, object] = {}
-    jobs: list[tuple[str, str, str]] = []
-    for sha, audio_path, root_uri, etag, size in todo:
-        root = roots.setdefault(root_uri, open_audio_root(root_uri, settings))
-        local: Path = root.local_path(audio_path, ObjectInfo(audio_path, etag, size))
-        jobs.append((sha, audio_path, str(local)))
+    roots = AudioRoots(settings)
+    jobs = [
+        (sha, audio_path, str(roots.local_path(root_uri, audio_path, etag, size)))
+        for sha, audio_path, root_uri, etag, size in todo
+    ]
     analyses, tones, rejects = [], [], []
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     with progress_bar("audio analysis", total=len(jobs)) as advance:

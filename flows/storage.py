@@ -99,3 +99,17 @@ def open_audio_root(uri: str, settings: Settings) -> AudioRoot:
     if uri.startswith("s3://"):
         return S3AudioRoot(uri, settings)
     return LocalAudioRoot(uri)
+
+
+class AudioRoots:
+    """The local file of a recording described in ``raw.audio_files``, each root opened once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._roots: dict[str, AudioRoot] = {}
+
+    def local_path(self, root_uri: str, audio_path: str, etag: str, size_bytes: int) -> Path:
+        root = self._roots.get(root_uri)
+        if root is None:
+            root = self._roots[root_uri] = open_audio_root(root_uri, self.settings)
+        return root.local_path(audio_path, ObjectInfo(audio_path, etag, size_bytes))

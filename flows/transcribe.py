@@ -20,7 +20,7 @@ from flows.config import Settings
 from flows.db import write_stage
 from flows.progress import progress_bar
 from flows.rejects import Reject
-from flows.storage import ObjectInfo, open_audio_root
+from flows.storage import AudioRoots
 
 TRANSCRIPT_COLUMNS = (
     "sha256",
@@ -142,12 +142,10 @@ def transcribe(database_url: str, settings: Settings) -> TranscriptionResult:
     if not todo:
         logger.info("transcription (%s): nothing new, %d already transcribed", model_id, with_speech)
         return TranscriptionResult("transcription", 0, with_speech, 0, model_id)
-    roots: dict[str, object] = {}
+    roots = AudioRoots(settings)
     jobs, call_ids, paths = [], {}, {}
     for sha, audio_path, root_uri, etag, size, onset, call_id in todo:
-        root = roots.setdefault(root_uri, open_audio_root(root_uri, settings))
-        local = root.local_path(audio_path, ObjectInfo(audio_path, etag, size))
-        jobs.append((sha, str(local), float(onset)))
+        jobs.append((sha, str(roots.local_path(root_uri, audio_path, etag, size)), float(onset)))
         call_ids[sha], paths[sha] = call_id, audio_path
     group_size = max(settings.asr_batch_size, 8)
     groups = [jobs[i : i + group_size] for i in range(0, len(jobs), group_size)]
