@@ -6,10 +6,13 @@ malformed rows, unknown headers and unreadable audio go to ``ops.rejects``.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import soundfile
@@ -19,7 +22,7 @@ from prefect.cache_policies import NONE
 from flows.config import Settings, get_settings
 from flows.db import copy_rows
 from flows.progress import progress_bar
-from flows.readers import read_table
+from flows.readers import Table, read_table
 from flows.rejects import Reject, replace_rejects
 from flows.runtime import current_run_id
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
@@ -157,6 +160,30 @@ def select_manifests(
     return chosen, bad_names
 
 
+def _read_if_changed(conn: psycopg.Connection, kind: str, path: Path) -> tuple[bytes, str, str | None]:
+    """The file's bytes, their sha256 and the sha256 recorded for it (equal: the file is unchanged)."""
+    data = path.read_bytes()
+    return data, hashlib.sha256(data).hexdigest(), _recorded_sha(conn, kind, path.name)
+
+
+def _parse_rows(
+    table: Table, source: str, mapping: dict[str, str], required: list[str], parse: Callable[[dict], Any]
+) -> tuple[list[tuple[int, dict, Any]], list[Reject]]:
+    """Map the headers, then parse each row: (row number, named cells, parsed) or a reject with the reason."""
+    try:
+        columns = map_headers(table.headers, mapping, required)
+    except ContractError as exc:
+        return [], [Reject(source, "header", str(exc), {"headers": table.headers})]
+    parsed, rejects = [], []
+    for number, cells in table.rows:
+        named = {columns[i]: v for i, v in enumerate(cells) if i in columns}
+        try:
+            parsed.append((number, named, parse(named)))
+        except ContractError as exc:
+            rejects.append(Reject(source, f"row {number}", str(exc), named))
+    return parsed, rejects
+
+
 # ---------------------------------------------------------------------------------------------- tasks
 @task(cache_policy=NONE, retries=1)
 def reject_file(url: str, kind: str, path: Path, reason: str) -> LoadResult:
@@ -178,36 +205,27 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
     contract = settings.contract()
     run_id = current_run_id()
     with psycopg.connect(url) as conn:
-        recorded = _recorded_sha(conn, "manifest", path.name)
-        if recorded == file_sha256(path):  # same bytes as last time: nothing to read, nothing to write
+        data, sha, recorded = _read_if_changed(conn, "manifest", path)
+        if recorded == sha:  # same bytes as last time: nothing to parse, nothing to write
             return LoadResult(path.name, "unchanged")
         try:
-            table = read_table(path)
+            table = read_table(path, data)
         except ContractError as exc:
             return reject_file.fn(url, "manifest", path, str(exc))
-        rejects: list[Reject] = []
-        rows: list[tuple] = []
-        try:
-            columns = map_headers(table.headers, contract.headers[name.order_type], contract.required_columns)
-        except ContractError as exc:
-            rejects.append(Reject(path.name, "header", str(exc), {"headers": table.headers}))
-        else:
-            for number, cells in table.rows:
-                named = {columns[i]: v for i, v in enumerate(cells) if i in columns}
-                try:
-                    row = parse_manifest_row(
-                        named, name, settings.default_country_code, settings.national_number_length
-                    )
-                except ContractError as exc:
-                    rejects.append(Reject(path.name, f"row {number}", str(exc), named))
-                    continue
-                rows.append((path.name, number, *row.as_row()))
+        parsed, rejects = _parse_rows(
+            table,
+            path.name,
+            contract.headers[name.order_type],
+            contract.required_columns,
+            lambda named: parse_manifest_row(
+                named, name, settings.default_country_code, settings.national_number_length
+            ),
+        )
+        rows = [(path.name, number, *row.as_row()) for number, _, row in parsed]
         conn.execute("delete from raw.manifest_rows where source_path = %s", [path.name])
         copy_rows(conn, "raw.manifest_rows", MANIFEST_COLUMNS, rows)
         replace_rejects(conn, "manifest", path.name, rejects, run_id)
-        _record_source(
-            conn, "manifest", path.name, table.sha256, table.size_bytes, len(rows), len(rejects), run_id
-        )
+        _record_source(conn, "manifest", path.name, sha, len(data), len(rows), len(rejects), run_id)
     return LoadResult(path.name, "replaced" if recorded else "loaded", len(rows), len(rejects))
 
 
@@ -216,52 +234,41 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
     with psycopg.connect(url) as conn:
-        recorded = _recorded_sha(conn, "calls", path.name)
-        if recorded == file_sha256(path):  # same bytes as last time: nothing to read, nothing to write
+        data, sha, recorded = _read_if_changed(conn, "calls", path)
+        if recorded == sha:  # same bytes as last time: nothing to parse, nothing to write
             return LoadResult(path.name, "unchanged")
         try:
-            table = read_table(path)
+            table = read_table(path, data)
         except ContractError as exc:
             return reject_file.fn(url, "calls", path, str(exc))
-        identity = {c: c for c in contract.call_columns}
-        rejects: list[Reject] = []
+        parsed, rejects = _parse_rows(
+            table,
+            path.name,
+            {c: c for c in contract.call_columns},
+            [c for c in contract.call_columns if c != "audio_path"],
+            lambda named: parse_call_row(
+                named, settings.timezone, settings.default_country_code, settings.national_number_length
+            ),
+        )
         rows: dict[str, tuple] = {}
-        try:
-            columns = map_headers(
-                table.headers, identity, [c for c in contract.call_columns if c != "audio_path"]
-            )
-        except ContractError as exc:
-            rejects.append(Reject(path.name, "header", str(exc), {"headers": table.headers}))
-        else:
-            for number, cells in table.rows:
-                named = {columns[i]: v for i, v in enumerate(cells) if i in columns}
-                try:
-                    call = parse_call_row(
-                        named,
-                        settings.timezone,
-                        settings.default_country_code,
-                        settings.national_number_length,
-                    )
-                except ContractError as exc:
-                    rejects.append(Reject(path.name, f"row {number}", str(exc), named))
-                    continue
-                if call.call_id in rows:
-                    rejects.append(
-                        Reject(path.name, f"row {number}", f"duplicate call_id {call.call_id!r}", named)
-                    )
-                    continue
-                rows[call.call_id] = (
-                    call.call_id,
-                    path.name,
-                    number,
-                    call.branch,
-                    call.caller_number,
-                    call.client_number,
-                    call.client_number_raw,
-                    call.start_time,
-                    call.duration_s,
-                    call.audio_path,
+        for number, named, call in parsed:
+            if call.call_id in rows:
+                rejects.append(
+                    Reject(path.name, f"row {number}", f"duplicate call_id {call.call_id!r}", named)
                 )
+                continue
+            rows[call.call_id] = (
+                call.call_id,
+                path.name,
+                number,
+                call.branch,
+                call.caller_number,
+                call.client_number,
+                call.client_number_raw,
+                call.start_time,
+                call.duration_s,
+                call.audio_path,
+            )
         conn.execute("delete from raw.calls where source_path = %s", [path.name])
         conn.execute(
             "create temporary table incoming_calls (like raw.calls including defaults) on commit drop"
@@ -285,9 +292,7 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
                     )
                 )
         replace_rejects(conn, "calls", path.name, rejects, run_id)
-        _record_source(
-            conn, "calls", path.name, table.sha256, table.size_bytes, len(inserted), len(rejects), run_id
-        )
+        _record_source(conn, "calls", path.name, sha, len(data), len(inserted), len(rejects), run_id)
     return LoadResult(path.name, "replaced" if recorded else "loaded", len(inserted), len(rejects))
 
 
