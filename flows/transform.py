@@ -65,7 +65,7 @@ def dbt_build(database_url: str, select: str | None = None) -> DbtSummary:
             raise_on_failure=False,
         )
         result = runner.invoke(args)
-    nodes = list(result.result or []) if result.result is not None else []
+    nodes = list(result.result or [])
     failed = [
         f"{r.node.resource_type} {r.node.name}: {r.message}"
         for r in nodes
