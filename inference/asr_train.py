@@ -10,6 +10,7 @@ torch thread, save the ``.nemo`` and evaluate four held-out sets into ``metrics.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -18,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from math import gcd
 from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,8 @@ import soundfile as sf
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
 from inference import asr_corpus as corpus
-from inference.asr_model import error_rates, hypothesis_texts, normalize_text
+from inference.asr_model import LABELS, error_rates, hypothesis_texts, normalize_text
+from inference.hashing import file_sha256
 
 SAMPLE_RATE = 16000
 MODEL_NAME = "callaudit-fr-ctc-small.nemo"
@@ -50,14 +53,21 @@ class Utterance:
 
 
 def espeak(text: str, voice: str, speed: int = 160, pitch: int = 50, amplitude: int = 100) -> np.ndarray:
-    """Float32 mono audio at 16 kHz from espeak-ng (which renders at 22,050 Hz)."""
+    """Float32 mono audio at 16 kHz from espeak-ng (which renders at 22,050 Hz).
+
+    The resampling ratio comes from the file's own rate: a fixed 44.1 kHz ratio once played every clip
+    at twice its speed, leaving more characters than CTC frames, and the first model never converged.
+    """
     with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
         cmd = ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-a", str(amplitude)]
         subprocess.run([*cmd, "-w", tmp.name, text], check=True, capture_output=True)
         audio, rate = sf.read(tmp.name, dtype="float32")
     if audio.ndim > 1:
         audio = audio.mean(axis=1)
-    return resample_poly(audio, 160, 441).astype(np.float32) if rate == 22050 else audio
+    if rate != SAMPLE_RATE:
+        g = gcd(rate, SAMPLE_RATE)
+        audio = resample_poly(audio, SAMPLE_RATE // g, rate // g)
+    return audio.astype(np.float32)
 
 
 def band_pass(audio: np.ndarray, low: float = 300.0, high: float = 3400.0, rate: int = SAMPLE_RATE):
@@ -130,10 +140,12 @@ def _render_star(args: tuple[Utterance, Path]) -> dict[str, Any]:
     return render(*args)
 
 
-def plan(name: str, texts: list[str], voices: list[corpus.Voice], seed: int, mode: str) -> list[Utterance]:
-    """Deterministic voice/prosody choices for a list of sentences."""
+def plan(
+    name: str, texts: list[str], voices: list[corpus.Voice], seed: int, mode: str, clean_share: float = 0.0
+) -> list[Utterance]:
+    """Deterministic voice/prosody choices for a list of sentences; ``clean_share`` of them unaugmented."""
     rng = random.Random(f"{name}-{seed}")
-    return [
+    plans = [
         Utterance(
             key=f"{name}-{i:05d}",
             text=text,
@@ -146,6 +158,10 @@ def plan(name: str, texts: list[str], voices: list[corpus.Voice], seed: int, mod
         )
         for i, text in enumerate(texts)
     ]
+    clean = set(
+        random.Random(f"{name}-{seed}-clean").sample(range(len(plans)), int(clean_share * len(plans)))
+    )
+    return [dataclasses.replace(u, mode="clean") if i in clean else u for i, u in enumerate(plans)]
 
 
 def write_set(name: str, utterances: list[Utterance], root: Path, workers: int = 2) -> Path:
@@ -191,22 +207,34 @@ def recipe_hash(params: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def greedy_texts(logits: Any, lengths: Any) -> list[str]:
+    """Greedy CTC decoding (argmax, collapse repeats, drop blanks) of ``[batch, time, vocab]`` scores."""
+    blank = len(LABELS)
+    out = []
+    for row, n in zip(logits.argmax(-1).tolist(), lengths.tolist(), strict=True):
+        chars, prev = [], blank
+        for k in row[:n]:
+            if k != prev and k != blank:
+                chars.append(LABELS[k])
+            prev = k
+        out.append("".join(chars))
+    return out
 
 
-def _progress_callback(every: int) -> Any:
+def _progress_callback(every: int, monitor: Path | None, monitor_every: int, snapshot_dir: Path) -> Any:
+    """Prints step, loss, lr and time; every ``monitor_every`` steps also the greedy CER on a few
+    held-out clips, and saves a snapshot ``.nemo`` that ``--init-from`` can continue."""
+    import torch
     from lightning.pytorch.callbacks import Callback
+
+    rows = [json.loads(line) for line in monitor.read_text().splitlines()][:24] if monitor else []
+    clips = [sf.read(r["audio_filepath"], dtype="float32")[0] for r in rows]
 
     class Progress(Callback):
         def __init__(self) -> None:
             self.start = time.time()
 
-        def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
+        def on_train_batch_end(self, trainer: Any, module: Any, *args: Any) -> None:
             step = trainer.global_step
             if step % every == 0:
                 loss = trainer.callback_metrics.get("train_loss")
@@ -214,6 +242,24 @@ def _progress_callback(every: int) -> Any:
                 print(
                     f"step {step} loss {float(loss) if loss is not None else float('nan'):.3f} "
                     f"lr {lr:.2e} {time.time() - self.start:.0f}s",
+                    flush=True,
+                )
+            if clips and step % monitor_every == 0:
+                module.eval()
+                with torch.no_grad():
+                    lengths = torch.tensor([len(c) for c in clips])
+                    batch = torch.zeros(len(clips), int(lengths.max()))
+                    for i, c in enumerate(clips):
+                        batch[i, : len(c)] = torch.from_numpy(c)
+                    log_probs, encoded_len, _ = module.forward(
+                        input_signal=batch, input_signal_length=lengths
+                    )
+                    hyps = greedy_texts(log_probs, encoded_len)
+                module.train()
+                rates = error_rates([r["text"] for r in rows], hyps)
+                module.save_to(str(snapshot_dir / f"snapshot-{step}.nemo"))
+                print(
+                    f"monitor step {step} wer {rates['wer']:.3f} cer {rates['cer']:.3f} | {hyps[0]!r}",
                     flush=True,
                 )
 
@@ -229,6 +275,8 @@ def fit(
     lr: float,
     max_minutes: float | None = None,
     init_from: str | None = None,
+    monitor: Path | None = None,
+    monitor_every: int = 250,
 ) -> tuple[Any, int, float]:
     """Train a fresh model; returns (model, steps done, seconds)."""
     import lightning.pytorch as pl
@@ -251,7 +299,9 @@ def fit(
         limit_val_batches=0,
         num_sanity_val_steps=0,
         gradient_clip_val=1.0,
-        callbacks=[_progress_callback(max(1, min(50, steps // 10)))],
+        callbacks=[
+            _progress_callback(max(1, min(50, steps // 10)), monitor, monitor_every, train_manifest.parent)
+        ],
     )
     if init_from:  # continue training a saved model with a fresh warm-up + cosine schedule
         from nemo.collections.asr.models import EncDecCTCModel
@@ -285,10 +335,12 @@ def train(
     max_minutes: float | None = None,
     work_dir: str | Path | None = None,
     init_from: str | None = None,
+    clean_share: float = 0.3,
+    monitor_every: int = 250,
 ) -> dict[str, Any]:
     """Synthesise, train, save ``<out>/callaudit-fr-ctc-<preset>.nemo`` and ``<out>/metrics.json``."""
     params = {"preset": preset, "steps": steps, "utterances": utterances, "seed": seed,
-              "batch_size": batch_size, "lr": lr,
+              "batch_size": batch_size, "lr": lr, "clean_share": clean_share,
               "init_from_sha256": file_sha256(Path(init_from)) if init_from else None}  # fmt: skip
     recipe = recipe_hash(params)  # hashed before the long run, so later edits cannot mislabel it
     out = Path(out)
@@ -296,13 +348,19 @@ def train(
     root = Path(work_dir or tempfile.mkdtemp(prefix="asr-train-"))
     t0 = time.time()
     texts = corpus.train_sentences(utterances, seed)
-    train_manifest = write_set("train", plan("train", texts, corpus.train_voices(), seed, "augment"), root)
+    voices = corpus.train_voices()
+    train_manifest = write_set("train", plan("train", texts, voices, seed, "augment", clean_share), root)
     manifests = eval_sets(root, seed, train_count=utterances)
+    # a small set for watching training (CER printed every monitor_every steps); never used for metrics
+    watch = corpus.heldout_sentences(3 * EVAL_SIZE + 24, seed, utterances)[3 * EVAL_SIZE :]
+    monitor = write_set("monitor", plan("monitor", watch, voices, seed, "clean"), root)
     synth_seconds = time.time() - t0
     hours = sum(json.loads(r)["duration"] for r in train_manifest.read_text().splitlines()) / 3600
     print(f"synthesised {len(texts)} train utterances ({hours:.2f} h) in {synth_seconds:.0f}s", flush=True)
 
-    model, done, seconds = fit(preset, train_manifest, steps, seed, batch_size, lr, max_minutes, init_from)
+    model, done, seconds = fit(
+        preset, train_manifest, steps, seed, batch_size, lr, max_minutes, init_from, monitor, monitor_every
+    )
     path = out / MODEL_NAME.replace("small", preset)
     model.save_to(str(path))
     results = {name: evaluate(model, m) for name, m in manifests.items()}
@@ -342,10 +400,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-minutes", type=float, default=None, help="stop training early at this time")
     parser.add_argument("--init-from", default=None, help="continue training this .nemo")
     parser.add_argument("--work-dir", default=None, help="where WAVs/manifests go (default: a temp dir)")
+    parser.add_argument(
+        "--clean-share", type=float, default=0.3, help="share of training clips not augmented"
+    )
+    parser.add_argument("--monitor-every", type=int, default=250, help="steps between CER checks/snapshots")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     train(args.out, args.preset, args.steps, args.utterances, args.seed, args.batch_size, args.lr,
-          args.max_minutes, args.work_dir, args.init_from)  # fmt: skip
+          args.max_minutes, args.work_dir, args.init_from, args.clean_share, args.monitor_every)  # fmt: skip
 
 
 if __name__ == "__main__":
