@@ -67,6 +67,7 @@ def input_counts(url: str, audited_status: str) -> dict[str, int]:
                    select 1 from ops.rejects r
                    where r.source_kind = 'audio_analysis' and r.source = f.audio_path)"""
         ).fetchone()[0]
+        transcripts = conn.execute("select count(*) from raw.transcripts").fetchone()[0]
     audited = {(t, o) for t, o, status in statuses if fold(status) == fold(audited_status)}
     return {
         "manifest_rows": loaded.get("manifest", 0),
@@ -74,6 +75,7 @@ def input_counts(url: str, audited_status: str) -> dict[str, int]:
         "audio_files": wanted_audio,
         "audited_orders": len(audited),
         "recordings": recordings,
+        "transcripts": transcripts,
     }
 
 
@@ -96,6 +98,7 @@ def _suite_expectations(suite: Suite, counts: dict[str, int]) -> list[Expect]:
 
 def run_checkpoint(sqlalchemy_url: str, url: str, gx_dir: Path, audited_status: str) -> CheckpointReport:
     import great_expectations as gx
+    import pgvector.sqlalchemy  # noqa: F401  (teaches SQLAlchemy the vector type GX reflects)
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -12,6 +12,8 @@ from typing import Any
 ORDER_TYPES = ["ACQUISITION", "SAV"]
 OFFERS = ["ADSL", "VULA"]
 E164 = r"^[1-9][0-9]{7,14}$"
+NO_EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+NO_LONG_NUMBER = r"[0-9]{8,}"
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,63 @@ SUITES: list[Suite] = [
         ],
     ),
     Suite(
+        "raw",
+        "redacted_transcripts",
+        [
+            Expect(
+                "ExpectCompoundColumnsToBeUnique",
+                {"column_list": ["sha256", "asr_model_id", "chunking_id", "channel", "redactor_version"]},
+            ),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "text"}),
+            # leak guards: no e-mail address, no run of 8+ digits (a phone, an id) survives redaction
+            Expect("ExpectColumnValuesToNotMatchRegex", {"column": "text", "regex": NO_EMAIL}),
+            Expect("ExpectColumnValuesToNotMatchRegex", {"column": "text", "regex": NO_LONG_NUMBER}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "entities", "min_value": 0}),
+        ],
+        row_count_at_least="transcripts",
+    ),
+    Suite(
+        "raw",
+        "llm_calls",
+        [
+            Expect(
+                "ExpectCompoundColumnsToBeUnique", {"column_list": ["request_key", "model", "prompt_version"]}
+            ),
+            Expect(
+                "ExpectColumnValuesToBeInSet", {"column": "status", "value_set": ["ok", "invalid", "failed"]}
+            ),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "tokens_in", "min_value": 0}),
+            Expect(
+                "ExpectColumnValuesToBeBetween", {"column": "attempts", "min_value": 0, "max_value": 1000}
+            ),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "cost_usd", "min_value": 0}),
+        ],
+    ),
+    Suite(
+        "raw",
+        "classifications",
+        [
+            Expect("ExpectCompoundColumnsToBeUnique", {"column_list": ["sha256", "model", "prompt_version"]}),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "call_type", "value_set": [0, 1, 2, 3, 4]}),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "behavior", "value_set": [0, 1]}),
+            Expect(
+                "ExpectColumnValuesToBeInSet",
+                {"column": "sentiment", "value_set": ["negative", "neutral", "positive"]},
+            ),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "is_trusted"}),
+            Expect("ExpectColumnValuesToNotMatchRegex", {"column": "summary", "regex": NO_EMAIL}),
+        ],
+    ),
+    Suite(
+        "raw",
+        "transcript_embeddings",
+        [
+            Expect("ExpectCompoundColumnsToBeUnique", {"column_list": ["sha256", "model"]}),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "dimension", "value_set": [384]}),
+            Expect("ExpectColumnValuesToMatchRegex", {"column": "text_hash", "regex": r"^[0-9a-f]{64}$"}),
+        ],
+    ),
+    Suite(
         "marts",
         "order_compliance",
         [
@@ -153,6 +212,11 @@ SUITES: list[Suite] = [
             Expect("ExpectColumnValuesToNotBeNull", {"column": "gap_ok"}),
             Expect("ExpectColumnValuesToNotBeNull", {"column": "compliant"}),
             Expect("ExpectColumnValuesToBeBetween", {"column": "attempts", "min_value": 0}),
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "attempts", "column_B": "counted_attempts", "or_equal": True},
+            ),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "duplicate_ok"}),
         ],
         row_count_from="audited_orders",
     ),
@@ -167,6 +231,21 @@ SUITES: list[Suite] = [
             Expect(
                 "ExpectColumnValuesToBeInSet",
                 {"column": "outcome", "value_set": ["answered", "voicemail", "no_answer", "unreachable"]},
+            ),
+            Expect("ExpectColumnValuesToNotMatchRegex", {"column": "transcript_redacted", "regex": NO_EMAIL}),
+            Expect(
+                "ExpectColumnValuesToNotMatchRegex",
+                {"column": "transcript_redacted", "regex": NO_LONG_NUMBER},
+            ),
+        ],
+    ),
+    Suite(
+        "marts",
+        "similar_calls",
+        [
+            Expect("ExpectColumnValuesToBeUnique", {"column": "pair_key"}),
+            Expect(
+                "ExpectColumnValuesToBeBetween", {"column": "similarity", "min_value": 0, "max_value": 1.0001}
             ),
         ],
     ),

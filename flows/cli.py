@@ -52,7 +52,19 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def print_summary(summary, elapsed: float) -> None:
     table = Table(title=f"Verdicts for {summary.day} — {summary.orders} audited orders")
-    for column in ("type", "offer", "orders", "ok", "branch✗", "attempts✗", "gap✗", "outcome✗", "pending"):
+    columns = (
+        "type",
+        "offer",
+        "orders",
+        "ok",
+        "branch✗",
+        "attempts✗",
+        "gap✗",
+        "outcome✗",
+        "pending",
+        "review",
+    )
+    for column in columns:
         table.add_column(column, justify="left" if column in ("type", "offer") else "right")
     for v in summary.verdicts:
         table.add_row(
@@ -65,11 +77,13 @@ def print_summary(summary, elapsed: float) -> None:
             str(v.gap_failed),
             str(v.outcome_failed),
             str(v.outcome_pending),
+            str(v.needs_review),
         )
     console.print(table)
     console.print(
         f"{summary.rows_inserted} rows inserted, {summary.recordings_analysed} recordings analysed, "
-        f"{summary.recordings_transcribed} transcribed, "
+        f"{summary.recordings_transcribed} transcribed, {summary.recordings_redacted} redacted, "
+        f"{summary.calls_classified} classified ({summary.classifications_untrusted} untrusted), "
         f"{summary.rejected_now} rejected now "
         f"({summary.rejects_total} in ops.rejects), {summary.dbt_nodes} dbt nodes, "
         f"{summary.expectations} expectations passed, {elapsed:.0f} s"
@@ -229,6 +243,42 @@ def cmd_asr(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_vault(args: argparse.Namespace) -> int:
+    """new-key prints a fresh key; reveal shows a call's redacted transcript and summary rehydrated."""
+    from flows.vault import new_key
+
+    if args.action == "new-key":
+        print(new_key())
+        return 0
+    import psycopg
+
+    from flows.config import get_settings
+    from flows.db import ready_database
+    from flows.vault import Vault, vault_key
+    from inference.redaction import rehydrate
+
+    if not args.call_id:
+        console.print("[red]error:[/] callaudit vault reveal CALL_ID")
+        return 2
+    settings = get_settings()
+    vault = Vault(vault_key(settings))
+    with psycopg.connect(ready_database(settings)) as conn:
+        row = conn.execute(
+            """select f.sha256, a.transcript_redacted, a.summary
+               from marts.call_attempts a join raw.audio_files f on f.audio_path = a.audio_path
+               where a.call_id = %s limit 1""",
+            [args.call_id],
+        ).fetchone()
+        if row is None:
+            console.print(f"[red]error:[/] no attempt with call_id {args.call_id!r} in marts.call_attempts")
+            return 1
+        sha, transcript, summary = row
+        mapping = vault.mapping(conn, sha)
+    console.print(f"[bold]{args.call_id}[/] ({len(mapping)} values in the vault)")
+    console.print(rehydrate({"transcript": transcript or "", "summary": summary or ""}, mapping))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callaudit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -270,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["train", "transcribe"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_asr)
+
+    p = sub.add_parser("vault", help="vault new-key | vault reveal CALL_ID  (pipeline role only)")
+    p.add_argument("action", choices=["new-key", "reveal"])
+    p.add_argument("call_id", nargs="?")
+    p.set_defaults(func=cmd_vault)
 
     p = sub.add_parser("ui", help="start the Prefect server and UI on the pipeline's Prefect home")
     p.add_argument("--port", type=int, default=4200)

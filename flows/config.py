@@ -10,7 +10,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +60,35 @@ class Settings(BaseSettings):
     asr_batch_size: int = Field(default=8, description="Chunks per model call, across calls.")
     asr_workers: int = Field(default=2, description="Worker processes for ASR, each loads the model once.")
     asr_device: str = Field(default="auto", description="auto (CUDA when present), cpu or cuda.")
+    vault_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 32-byte key encrypting the PII vault (callaudit vault new-key). "
+        "Unset: a demo key is made in <state_dir>/vault.key.",
+    )
+    redact_languages: tuple[str, ...] = Field(
+        default=("fr", "en"), description="spaCy pipelines for redaction."
+    )
+    redact_keep: tuple[str, ...] = Field(
+        default=("Atlas Télécom",),
+        description="Names never redacted: your company (it also helps spot 'X de <company>' introductions).",
+    )
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="sentence-transformers model for transcript embeddings (the packaged MiniLM by default; "
+        "a multilingual model's folder or hub name replaces it).",
+    )
+    embedding_device: str = Field(default="auto", description="auto (CUDA when present), cpu or cuda.")
+    similarity_threshold: float = Field(
+        default=0.97, description="Cosine similarity from which two transcripts are 'similar' (dbt var)."
+    )
+    llm_config: Path = Field(
+        default=REPO_ROOT / "config" / "llm.yaml",
+        description="litellm router file: routes, fallbacks, timeouts, retries, TPM/RPM budget.",
+    )
+    llm_model: str = Field(
+        default="classifier",
+        description="Route (alias in llm_config) that classifies calls; default: the offline local model.",
+    )
 
     @property
     def pgdata(self) -> Path:

@@ -1,4 +1,4 @@
-"""The daily compliance run: ingest → (inference stages) → dbt build → Great Expectations."""
+"""The daily compliance run: ingest → audio → ASR → redaction → classification → dbt build → GX."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.audio import analyse_audio
+from flows.classify import classify_calls
 from flows.config import Settings, get_settings
 from flows.db import ready_database
+from flows.embed import embed_transcripts
 from flows.ingest import ingest
 from flows.quality import gx_checkpoint
+from flows.redact import redact_transcripts
 from flows.runtime import current_run_id
 from flows.transcribe import transcribe
 from flows.transform import dbt_build
-
-# Stages of later issues, in pipeline order. Each is skipped (and said so) until its module exists.
-LATER_STAGES = ("redaction + classification", "embeddings")
 
 
 @dataclass
@@ -36,6 +36,7 @@ class VerdictRow:
     gap_failed: int
     outcome_failed: int
     outcome_pending: int
+    needs_review: int
 
 
 @dataclass
@@ -47,6 +48,11 @@ class RunSummary:
     rejects_total: int
     recordings_analysed: int
     recordings_transcribed: int
+    recordings_redacted: int
+    calls_classified: int
+    classifications_untrusted: int
+    llm_tokens: int
+    recordings_embedded: int
     dbt_nodes: int
     expectations: int
     verdicts: list[VerdictRow] = field(default_factory=list)
@@ -90,7 +96,8 @@ def summarize_verdicts(database_url: str) -> list[VerdictRow]:
                       count(*) filter (where not attempts_ok)::int,
                       count(*) filter (where not gap_ok)::int,
                       count(*) filter (where outcome_ok = false)::int,
-                      count(*) filter (where outcome_ok is null)::int
+                      count(*) filter (where outcome_ok is null)::int,
+                      count(*) filter (where needs_review)::int
                from marts.order_compliance group by 1, 2 order by 1, 2"""
         ).fetchall()
     return [VerdictRow(*r) for r in rows]
@@ -103,16 +110,20 @@ def summary_markdown(summary: RunSummary) -> str:
         "",
         f"**{summary.orders}** audited orders, **{summary.compliant}** compliant ({share}).",
         "",
-        "| type | offer | orders | compliant | branch ✗ | attempts ✗ | gap ✗ | outcome ✗ | outcome pending |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| type | offer | orders | compliant | branch ✗ | attempts ✗ | gap ✗ | outcome ✗ | outcome pending "
+        "| needs review |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(
             f"| {v.order_type} | {v.offer} | {v.orders} | {v.compliant} | {v.branch_failed} | "
-            f"{v.attempts_failed} | {v.gap_failed} | {v.outcome_failed} | {v.outcome_pending} |"
+            f"{v.attempts_failed} | {v.gap_failed} | {v.outcome_failed} | {v.outcome_pending} | "
+            f"{v.needs_review} |"
             for v in summary.verdicts
         ),
         "",
         f"{summary.rows_inserted} rows inserted, {summary.recordings_analysed} recordings analysed, "
-        f"{summary.recordings_transcribed} transcribed, {summary.rejected_now} rejected now "
+        f"{summary.recordings_transcribed} transcribed, {summary.recordings_redacted} redacted, "
+        f"{summary.calls_classified} classified ({summary.classifications_untrusted} untrusted, "
+        f"{summary.llm_tokens} LLM tokens), {summary.rejected_now} rejected now "
         f"({summary.rejects_total} in `ops.rejects`), {summary.dbt_nodes} dbt nodes, "
         f"{summary.expectations} expectations passed.",
     ]
@@ -210,8 +221,9 @@ def daily_compliance(
     loaded = ingest(manifests, calls, audio, day=day, prefixes=prefixes, database_url=url)
     heard = analyse_audio(url, settings)
     transcribed = transcribe(url, settings)
-    for stage in LATER_STAGES:
-        logger.info("stage '%s': not built yet, skipped", stage)
+    redacted = redact_transcripts(url, settings)
+    classified = classify_calls(url, settings)
+    embedded = embed_transcripts(url, settings)
     build = dbt_build(url)
     report = gx_checkpoint(url) if settings.run_gx else None
     summary = RunSummary(
@@ -222,6 +234,11 @@ def daily_compliance(
         rejects_total=_count_rejects(url),
         recordings_analysed=heard.processed,
         recordings_transcribed=transcribed.processed,
+        recordings_redacted=redacted.processed,
+        calls_classified=classified.processed,
+        classifications_untrusted=classified.untrusted,
+        llm_tokens=classified.tokens,
+        recordings_embedded=embedded.processed,
         dbt_nodes=build.nodes,
         expectations=report.evaluated if report else 0,
         verdicts=summarize_verdicts(url),

@@ -10,10 +10,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 @contextmanager
-def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
+def progress_bar(description: str, total: int) -> Iterator[Callable[..., None]]:
+    """Yields ``advance(n=1)``."""
     enabled = sys.stderr.isatty() and total > 0
     if not enabled:
-        yield lambda: None
+        yield lambda n=1: None
         return
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -23,4 +24,4 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[[], None]]:
         transient=False,
     ) as progress:
         task_id = progress.add_task(description, total=total)
-        yield lambda: progress.advance(task_id)
+        yield lambda n=1: progress.advance(task_id, n)

@@ -25,7 +25,13 @@ class DbtSummary:
 
 def dbt_vars(settings: Settings) -> str:
     contract = settings.contract()
-    return json.dumps({"timezone": settings.timezone, "audited_status": contract.audited_status})
+    return json.dumps(
+        {
+            "timezone": settings.timezone,
+            "audited_status": contract.audited_status,
+            "similarity_threshold": settings.similarity_threshold,
+        }
+    )
 
 
 @contextmanager

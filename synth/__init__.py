@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from synth import writer
 from synth.manifests import build_manifests
-from synth.render import CallJob, RenderedCall, render_call
+from synth.render import CallJob, DuplicateJob, RenderedCall, copy_recording, render_call
 from synth.scenarios import Call, build_plan
 
 __all__ = ["SynthSummary", "generate"]
@@ -29,9 +29,11 @@ class SynthSummary:
     manifest_rows: int
     malformed_rows: int
     seconds_of_audio: float
+    duplicate_calls: int = 0
 
 
 def _jobs(calls: list[Call], out_dir: Path, seed: int, tz: ZoneInfo) -> list[CallJob]:
+    """Render jobs of the calls that get their own recording (not the duplicates)."""
     return [
         CallJob(
             i,
@@ -47,6 +49,23 @@ def _jobs(calls: list[Call], out_dir: Path, seed: int, tz: ZoneInfo) -> list[Cal
             str(out_dir),
         )
         for i, c in enumerate(calls)
+        if not c.duplicate_of
+    ]
+
+
+def _duplicate_jobs(calls: list[Call], out_dir: Path, seed: int, tz: ZoneInfo) -> list[DuplicateJob]:
+    return [
+        DuplicateJob(
+            i,
+            seed,
+            c.call_id,
+            c.branch,
+            f"{c.start_utc.astimezone(tz):%Y%m%d}",
+            c.duplicate_kind,
+            str(out_dir),
+        )
+        for i, c in enumerate(calls)
+        if c.duplicate_of
     ]
 
 
@@ -80,6 +99,8 @@ def generate(
         writer.write_manifest(mf, out_dir / "manifests")
 
     jobs = _jobs(plan.calls, out_dir, seed, tz)
+    dup_jobs = _duplicate_jobs(plan.calls, out_dir, seed, tz)
+    original_of = {c.call_id: c.duplicate_of for c in plan.calls if c.duplicate_of}
     rendered: dict[str, RenderedCall] = {}
     with Progress(
         TextColumn("{task.description}"),
@@ -88,9 +109,12 @@ def generate(
         TimeElapsedColumn(),
         disable=not progress,
     ) as bar:
-        task = bar.add_task("Rendering calls", total=len(jobs))
+        task = bar.add_task("Rendering calls", total=len(jobs) + len(dup_jobs))
         for r in _render_all(jobs, workers):
             rendered[r.call_id] = r
+            bar.advance(task)
+        for dj in dup_jobs:  # after every original is written
+            rendered[dj.call_id] = copy_recording(dj, rendered[original_of[dj.call_id]])
             bar.advance(task)
 
     writer.write_calls(
@@ -113,4 +137,5 @@ def generate(
         manifest_rows=sum(len(mf.rows) for mf in files),
         malformed_rows=malformed,
         seconds_of_audio=round(sum(r.duration_s for r in rendered.values()), 2),
+        duplicate_calls=len(dup_jobs),
     )

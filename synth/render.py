@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from scipy.signal import resample_poly
 
 from synth import phrases
 from synth.audio import SIT_TONES, Timeline, add_noise, limit_peak, mulaw_roundtrip, tone
 from synth.speech import VOICES, synthesize
 
 MIN_S, MAX_S = 8.0, 35.0
+# encodings a re-encoded duplicate may get: (format, subtype, sample rate)
+REENCODINGS: tuple[tuple[str, str, int], ...] = (
+    ("WAV", "ULAW", 8000),
+    ("FLAC", "PCM_16", 8000),
+    ("WAV", "PCM_16", 16000),
+)
+REENCODE_GAIN = (0.5, 0.8)
 RING_RANGE: dict[str, tuple[int, int]] = {
     "no_answer": (2, 7),
     "voicemail": (1, 5),
@@ -33,6 +42,17 @@ class CallJob:
     behaviour: int
     order_type: str
     offer: str
+    out_dir: str
+
+
+@dataclass(frozen=True)
+class DuplicateJob:
+    index: int  # the duplicate call's position in the plan (its rng stream)
+    seed: int
+    call_id: str
+    branch: str
+    local_day: str  # YYYYMMDD
+    kind: str  # identical | reencoded | other_order
     out_dir: str
 
 
@@ -180,7 +200,7 @@ def render_call(job: CallJob) -> RenderedCall:
     noisy = limit_peak(add_noise(signal, rate, snr, noise_kind, rng))
     if subtype == "ULAW":
         noisy = mulaw_roundtrip(noisy)
-    rel = f"{job.branch}/{job.local_day}/{job.call_id}.{'flac' if fmt == 'FLAC' else 'wav'}"
+    rel = _relpath(job.branch, job.local_day, job.call_id, fmt)
     path = Path(job.out_dir) / "audio" / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, noisy, rate, subtype=subtype, format=fmt)
@@ -199,4 +219,51 @@ def render_call(job: CallJob) -> RenderedCall:
         snr,
         round(tl.pos / rate, 4),
         transcript,
+    )
+
+
+def _relpath(branch: str, local_day: str, call_id: str, fmt: str) -> str:
+    return f"{branch}/{local_day}/{call_id}.{'flac' if fmt == 'FLAC' else 'wav'}"
+
+
+def _reencoding(rng: np.random.Generator, original: RenderedCall) -> tuple[str, str, int]:
+    """Another (format, subtype, rate) than the original's, at random."""
+    options = [e for e in REENCODINGS if e != (original.format, original.subtype, original.sample_rate)]
+    return options[int(rng.integers(0, len(options)))]
+
+
+def _reencode(src: Path, dst: Path, encoding: tuple[str, str, int], gain: float) -> int:
+    """Write src's audio again at another (format, subtype, rate) and gain; returns the frames written."""
+    fmt, subtype, rate = encoding
+    x, src_rate = sf.read(src, dtype="float64")
+    if rate != src_rate:
+        x = resample_poly(x, rate, src_rate, axis=0)
+    sf.write(dst, np.clip(gain * x, -1.0, 1.0), rate, subtype=subtype, format=fmt)
+    return int(x.shape[0])
+
+
+def copy_recording(job: DuplicateJob, original: RenderedCall) -> RenderedCall:
+    """Write a duplicate's audio/<branch>/<day>/<call_id>.<ext> from its original's recording: the same bytes
+    (identical, other_order) or the same conversation re-encoded (reencoded); returns its acoustic truth
+    (the original's, with the copy's path, encoding and duration)."""
+    root = Path(job.out_dir) / "audio"
+    if job.kind != "reencoded":
+        rel = _relpath(job.branch, job.local_day, job.call_id, original.format)
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / original.audio_path, root / rel)
+        return replace(original, call_id=job.call_id, audio_path=rel)
+    rng = np.random.default_rng([job.seed, job.index, 3])
+    fmt, subtype, rate = encoding = _reencoding(rng, original)
+    gain = float(rng.uniform(*REENCODE_GAIN))
+    rel = _relpath(job.branch, job.local_day, job.call_id, fmt)
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    frames = _reencode(root / original.audio_path, root / rel, encoding, gain)
+    return replace(
+        original,
+        call_id=job.call_id,
+        audio_path=rel,
+        sample_rate=rate,
+        subtype=subtype,
+        format=fmt,
+        duration_s=round(frames / rate, 4),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,13 @@ SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
     "late_boundary": ("injoignable", ()),
     "gap119_wrong_branch": ("injoignable", ("branch", "attempts", "gap")),
 }
-RULES: tuple[str, ...] = ("branch", "attempts", "gap", "outcome")
+RULES: tuple[str, ...] = ("branch", "attempts", "gap", "outcome", "duplicate")
+# Duplicate attempts (issue 6), planned after the scenarios from their own rng stream, in this order
+# (the kinds that need an answered original first: they have the fewest candidates).
+DUPLICATE_KINDS: tuple[str, ...] = ("reencoded", "other_order", "identical")
+DUPLICATE_SHARE = 0.06  # duplicate attempts per order
+ALL_KINDS_FROM = 40  # from this many orders on, every duplicate kind appears at least once
+SLOT_TRIES = 60
 
 
 @dataclass(frozen=True)
@@ -75,24 +81,33 @@ class Call:
     offer: str
     in_window: bool = False
     call_id: str = ""
+    duplicate_of: str = ""  # call_id of the original call whose recording this one reuses
+    duplicate_kind: str = ""  # identical | reencoded | other_order
 
 
 @dataclass(frozen=True)
 class RuleResult:
     attempts: int
+    counted_attempts: int  # attempts that are not duplicates
     branch_ok: bool
     attempts_ok: bool
     gap_ok: bool
     outcome_ok: bool
+    duplicate_ok: bool
+    duplicates: tuple[str, ...] = ()  # "call_id>original_call_id", in start-time order
+
+    @property
+    def oks(self) -> tuple[bool, ...]:
+        """The rules' verdicts in RULES order."""
+        return (self.branch_ok, self.attempts_ok, self.gap_ok, self.outcome_ok, self.duplicate_ok)
 
     @property
     def compliant(self) -> bool:
-        return self.branch_ok and self.attempts_ok and self.gap_ok and self.outcome_ok
+        return all(self.oks)
 
     @property
     def reasons(self) -> str:
-        oks = (self.branch_ok, self.attempts_ok, self.gap_ok, self.outcome_ok)
-        return ";".join(r for r, ok in zip(RULES, oks, strict=True) if not ok)
+        return ";".join(r for r, ok in zip(RULES, self.oks, strict=True) if not ok)
 
 
 @dataclass
@@ -112,10 +127,15 @@ def in_window(start_utc: datetime, ordered_on: date, suspended_on: date, tz: Zon
 
 
 def evaluate(expected_branch: str, motif_key: str, attempts: list[Call]) -> RuleResult:
-    """Apply the four audit rules to an order's attempts (calls already filtered to its window)."""
+    """Apply the audit rules to an order's attempts (calls already filtered to its window).
+
+    Duplicates (calls with duplicate_of set) do not count towards rule 2 and fail the duplicate rule; every
+    other rule (branch, gap, outcome) is judged over all attempts, duplicates included.
+    """
     atts = sorted(attempts, key=lambda c: c.start_utc)
     branch_ok = all(c.branch == expected_branch for c in atts)
-    attempts_ok = len(atts) >= (3 if motif_key == "injoignable" else 1)
+    counted = sum(not c.duplicate_of for c in atts)
+    attempts_ok = counted >= (3 if motif_key == "injoignable" else 1)
     gaps = [(b.start_utc - a.start_utc).total_seconds() for a, b in zip(atts, atts[1:], strict=False)]
     gap_ok = all(g >= MIN_GAP_S for g in gaps)
     answered = [c for c in atts if c.outcome == "answered"]
@@ -123,7 +143,8 @@ def evaluate(expected_branch: str, motif_key: str, attempts: list[Call]) -> Rule
         outcome_ok = not answered
     else:
         outcome_ok = any(c.intent == MOTIF_INTENT[motif_key] for c in answered)
-    return RuleResult(len(atts), branch_ok, attempts_ok, gap_ok, outcome_ok)
+    dups = tuple(f"{c.call_id}>{c.duplicate_of}" for c in atts if c.duplicate_of)
+    return RuleResult(len(atts), counted, branch_ok, attempts_ok, gap_ok, outcome_ok, not dups, dups)
 
 
 # ---------------------------------------------------------------- generation helpers
@@ -237,6 +258,160 @@ def scenario_specs(name: str, rng: np.random.Generator, order: Order, tz: ZoneIn
     raise ValueError(f"unknown scenario {name!r}")
 
 
+# ---------------------------------------------------------------- duplicates (issue 6)
+
+
+def duplicate_kinds(orders: int) -> list[str]:
+    """The duplicate attempts to plant for a data set of `orders` orders, in planning order."""
+    n = round(DUPLICATE_SHARE * orders)
+    if orders >= ALL_KINDS_FROM:
+        n = max(n, len(DUPLICATE_KINDS))
+    # identical first in the cycle so that small data sets still get the simplest kind
+    cycle = ("identical", "reencoded", "other_order")
+    kinds = [cycle[i % len(cycle)] for i in range(n)]
+    return sorted(kinds, key=DUPLICATE_KINDS.index)
+
+
+@dataclass
+class _DupContext:
+    rng: np.random.Generator
+    tz: ZoneInfo
+    techs: dict[str, list[str]]
+    audited: list[Order]
+    attempts: dict[str, list[Call]]  # in-window attempts per order id
+    busy: dict[str, list[datetime]]  # start times of every call per client number
+    used: set[str]  # order ids and call ids already part of a duplicate
+
+    def shuffled_orders(self) -> list[Order]:
+        return [self.audited[i] for i in self.rng.permutation(len(self.audited))]
+
+    def shuffled(self, calls: list[Call]) -> list[Call]:
+        return [calls[i] for i in self.rng.permutation(len(calls))]
+
+
+def _free_slot(ctx: _DupContext, target: Order, after: datetime) -> datetime | None:
+    """A start in the target's window, 08:00-19:30 local, later than `after` and >= 120 min from every call
+    to the target's client; None when a few random tries find none."""
+    first = max(target.ordered_on, after.astimezone(ctx.tz).date())
+    if first > target.suspended_on:
+        return None
+    span = (target.suspended_on - first).days
+    busy = ctx.busy.get(target.client_e164, [])
+    for _ in range(SLOT_TRIES):
+        d = first + timedelta(days=int(ctx.rng.integers(0, span + 1)))
+        minutes = DAY_START_MIN + int(ctx.rng.integers(0, DAY_SPAN_MIN))
+        start = _local_to_utc(d, minutes, int(ctx.rng.integers(0, 60)), ctx.tz)
+        if start > after and all(abs((start - b).total_seconds()) >= MIN_GAP_S for b in busy):
+            return start
+    return None
+
+
+def _duplicate_call(ctx: _DupContext, kind: str, target: Order, original: Call, start: datetime) -> Call:
+    """The duplicate attempt: the target's client and branch, the original's recording (so its outcome)."""
+    branch = target.branch
+    lines = ctx.techs[branch]
+    caller = (
+        original.caller_number if original.branch == branch else lines[int(ctx.rng.integers(0, len(lines)))]
+    )
+    return Call(
+        target.order_id,
+        branch,
+        caller,
+        target.client_e164,
+        start,
+        original.outcome,
+        original.intent,
+        original.behaviour,
+        target.order_type,
+        target.offer,
+        True,
+        "",
+        original.call_id,
+        kind,
+    )
+
+
+def _try_duplicate(ctx: _DupContext, kind: str, target: Order, original: Call) -> Call | None:
+    """A duplicate of `original` for `target` that changes none of the target's other rule verdicts."""
+    start = _free_slot(ctx, target, original.start_utc)
+    if start is None:
+        return None
+    dup = _duplicate_call(ctx, kind, target, original, start)
+    atts = ctx.attempts.get(target.order_id, [])
+    before = evaluate(target.branch, target.motif_key, atts)
+    after = evaluate(target.branch, target.motif_key, [*atts, dup])
+    return dup if _verdicts_but_duplicate(before) == _verdicts_but_duplicate(after) else None
+
+
+def _verdicts_but_duplicate(r: RuleResult) -> tuple[bool, ...]:
+    return r.branch_ok, r.attempts_ok, r.gap_ok, r.outcome_ok
+
+
+def _originals(ctx: _DupContext, kind: str, target: Order) -> list[Call]:
+    """Candidate originals for a duplicate attempt of `kind` planted on `target`."""
+    if kind == "other_order":
+        pool = [
+            c
+            for o in ctx.audited
+            if o.order_id != target.order_id and o.order_id not in ctx.used
+            for c in ctx.attempts.get(o.order_id, [])
+            if c.outcome == "answered"
+        ]
+    else:
+        pool = ctx.attempts.get(target.order_id, [])
+        if kind == "reencoded":
+            pool = [c for c in pool if c.outcome == "answered"]
+    return [c for c in pool if c.call_id not in ctx.used]
+
+
+def _plant(ctx: _DupContext, kind: str) -> Call | None:
+    for target in ctx.shuffled_orders():
+        if target.order_id in ctx.used:
+            continue
+        for original in ctx.shuffled(_originals(ctx, kind, target)):
+            dup = _try_duplicate(ctx, kind, target, original)
+            if dup is not None:
+                ctx.used |= {target.order_id, original.order_id, original.call_id}
+                ctx.busy.setdefault(target.client_e164, []).append(dup.start_utc)
+                return dup
+    return None
+
+
+def plan_duplicates(
+    rng: np.random.Generator,
+    orders: list[Order],
+    calls: list[Call],
+    techs: dict[str, list[str]],
+    tz: ZoneInfo,
+) -> list[Call]:
+    """Duplicate attempts for a few audited orders (originals among `calls`, which carry their call ids).
+
+    Each involves two distinct orders at most (target, and the original's order for other_order) and no
+    order or original call takes part in two. The duplicate starts after its original, in the target's
+    window, from the target's branch, >= 120 min from every call to the target's client, and changes no rule
+    verdict of the target but the duplicate rule. Returned sorted by start, without call ids.
+    """
+    attempts: dict[str, list[Call]] = {}
+    busy: dict[str, list[datetime]] = {}
+    for c in calls:
+        busy.setdefault(c.client_e164, []).append(c.start_utc)
+        if c.order_id and c.in_window:
+            attempts.setdefault(c.order_id, []).append(c)
+    audited = sorted((o for o in orders if o.audited), key=lambda o: o.order_id)
+    ctx = _DupContext(rng, tz, techs, audited, attempts, busy, set())
+    dups = [d for d in (_plant(ctx, kind) for kind in duplicate_kinds(len(orders))) if d is not None]
+    return sorted(dups, key=lambda c: (c.start_utc, c.client_e164))
+
+
+def _mark_duplicated(orders: list[Order], dups: list[Call]) -> list[Order]:
+    """Orders that received a duplicate attempt get "+dup_<kind>" appended to their scenario name."""
+    kind_of = {d.order_id: d.duplicate_kind for d in dups}
+    return [
+        replace(o, scenario=f"{o.scenario}+dup_{kind_of[o.order_id]}") if o.order_id in kind_of else o
+        for o in orders
+    ]
+
+
 # ---------------------------------------------------------------- plan
 
 
@@ -273,8 +448,14 @@ def new_client(rng: np.random.Generator, country_code: str, used: set[str]) -> s
             return e164
 
 
-def build_plan(orders: int, seed: int, day: date, tz_name: str, country_code: str) -> Plan:
-    """Orders, calls (sorted, with call ids) and ground-truth rule results, fully determined by the inputs."""
+def build_plan(
+    orders: int, seed: int, day: date, tz_name: str, country_code: str, duplicates: bool = True
+) -> Plan:
+    """Orders, calls (with call ids) and ground-truth rule results, fully determined by the inputs.
+
+    Calls are sorted by start, then the duplicate attempts follow (sorted by start, call ids continuing),
+    planned from their own rng stream so that every other order and call is the same without them.
+    """
     tz = ZoneInfo(tz_name)
     rng = np.random.default_rng([seed, day.toordinal(), orders])
     techs = _technicians(rng, country_code)
@@ -355,6 +536,13 @@ def build_plan(orders: int, seed: int, day: date, tz_name: str, country_code: st
     calls.sort(key=lambda c: (c.start_utc, c.client_e164))
     for i, c in enumerate(calls, start=1):
         c.call_id = f"C{i:06d}"
+    if duplicates:
+        dup_rng = np.random.default_rng([seed, day.toordinal(), orders, 6])
+        dups = plan_duplicates(dup_rng, result_orders, calls, techs, tz)
+        for i, c in enumerate(dups, start=len(calls) + 1):
+            c.call_id = f"C{i:06d}"
+        calls.extend(dups)
+        result_orders = _mark_duplicated(result_orders, dups)
 
     by_order: dict[str, list[Call]] = {}
     for c in calls:

@@ -49,7 +49,8 @@ def test_pipeline_role_cannot_be_read_by_analyst(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
         conn.execute("set role callaudit_pipeline")
         conn.execute(
-            "insert into vault.pii_tokens (token, entity_type, value_encrypted) values ('t', 'PHONE', 'x')"
+            "insert into vault.pii_tokens (sha256, token, entity_type, value_hmac, value_encrypted, key_id) "
+            "values ('s', '[PHONE_1]', 'PHONE', 'h', 'x', 'k')"
         )
     with psycopg.connect(database_url) as conn:
         conn.execute("set role callaudit_analyst")

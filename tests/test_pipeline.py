@@ -29,7 +29,7 @@ def verdicts(url: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             """select order_type, order_id, attempts, branch_ok, attempts_ok, gap_ok, outcome_ok,
-                      compliant, reasons
+                      compliant, duplicate_ok, reasons
                from marts.order_compliance order by 1, 2"""
         ).fetchall()
     return [(*r[:-1], tuple(r[-1])) for r in rows]
@@ -71,9 +71,10 @@ def test_rules_1_to_3_equal_ground_truth_for_every_order(first_run, dataset: Pat
     assert {False} <= {r[5] for r in got.values()}
 
 
-def test_rule_4_reads_the_audio_evidence(first_run, dataset: Path, database_url: str) -> None:
-    """Injoignable orders are judged on what the recordings' audio says; the other motifs also need the
-    classified intent of an answered call (a later stage), so they stay null while one was answered."""
+def test_rule_4_reads_the_audio_and_the_classification(first_run, dataset: Path, database_url: str) -> None:
+    """Injoignable orders are judged on what the recordings' audio says (and no trusted classification may
+    hear a conversation); the other motifs need the classified intent of an answered call, which exists
+    once the bundled ASR model transcribes (else rule 4 stays null for them while one was answered)."""
     truth = truth_orders(dataset)
     rows = {(r[0], r[1]): r for r in verdicts(database_url)}
     injoignable = [k for k, t in truth.items() if t["motif_key"] == "injoignable"]
@@ -87,12 +88,68 @@ def test_rule_4_reads_the_audio_evidence(first_run, dataset: Path, database_url:
                 "select distinct order_key from marts.call_attempts where outcome = 'answered'"
             )
         }
-    for (order_type, order_id), t in truth.items():
-        if t["motif_key"] != "injoignable":
-            expected = None if f"{order_type}:{order_id}" in answered else False
-            assert rows[(order_type, order_id)][6] is expected, (order_type, order_id)
-    assert all(r[7] == (r[3] and r[4] and r[5] and r[6] is not False) for r in rows.values())
-    assert all(("gap" in r[8]) == (not r[5]) for r in rows.values())
+    others = [k for k, t in truth.items() if t["motif_key"] != "injoignable"]
+    for order_type, order_id in others:
+        if f"{order_type}:{order_id}" not in answered:  # nobody answered: the motif is not supported
+            assert rows[(order_type, order_id)][6] is False, (order_type, order_id)
+    decided = [k for k in others if f"{k[0]}:{k[1]}" in answered]
+    assert decided
+    if asr_model_present():  # ASR → redaction → classification decide them; errors stay rare
+        agree = sum(rows[k][6] == (truth[k]["outcome_ok"] == "true") for k in decided)
+        assert agree / len(decided) >= 0.85, f"{agree}/{len(decided)}"
+        assert {True, False} <= {rows[k][6] for k in decided}
+    else:
+        assert all(rows[k][6] is None for k in decided)
+    assert all(r[7] == (r[3] and r[4] and r[5] and r[6] is not False and r[8]) for r in rows.values())
+    assert all(("gap" in r[9]) == (not r[5]) for r in rows.values())
+
+
+def test_marts_carry_redacted_text_only(first_run, database_url: str) -> None:
+    from synth.phrases import AGENT_NAMES, CUSTOMER_NAMES
+
+    if not asr_model_present():
+        pytest.skip("no bundled ASR model in this checkout: nothing is transcribed, so nothing to redact")
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            """select transcript_redacted, summary, call_type, classification_trusted
+               from marts.call_attempts where has_transcript"""
+        ).fetchall()
+        raw_texts = [r[0] for r in conn.execute("select text from raw.transcripts where channel <> 'agent'")]
+    assert rows and all(t is not None for t, *_ in rows)
+    assert sum(c is not None for _, _, c, _ in rows) >= 0.9 * len(rows)
+    names = [n.lower() for full in CUSTOMER_NAMES for n in full.split()] + [n.lower() for n in AGENT_NAMES]
+    heard = [n for n in names if any(n in t.lower() for t in raw_texts)]
+    leaks = [(n, t) for t, summary, *_ in rows for n in names if n in f"{t} {summary}".lower()]
+    assert not leaks
+    assert heard, "the ASR heard no name at all: the leak check above would prove nothing"
+
+
+def test_duplicate_recordings_are_found_and_not_counted(first_run, dataset: Path, database_url: str) -> None:
+    """The generator reuses some recordings: the same file under another call id, the same conversation
+    re-encoded (found through the transcripts' embeddings and the audio fingerprint), a conversation
+    claimed for a second order. Each duplicate names its original; rule 2 does not count it."""
+    with open(dataset / "truth" / "calls.csv", newline="", encoding="utf-8") as fh:
+        truth = {r["call_id"]: r["duplicate_of"] for r in csv.DictReader(fh) if r.get("duplicate_of")}
+    assert truth, "the data set has no duplicates: the test would prove nothing"
+    with psycopg.connect(database_url) as conn:
+        found = conn.execute("select call_id, original_call_id from intermediate.int_attempt_duplicates")
+        found = dict(found.fetchall())
+        counted = conn.execute(
+            "select count(*) filter (where attempts - counted_attempts > 0), "
+            "count(*) filter (where not duplicate_ok) from marts.order_compliance"
+        ).fetchone()
+    exact = dict(truth)
+    if not asr_model_present():  # re-encoded copies are found through transcripts: only identical files
+        with open(dataset / "truth" / "calls.csv", newline="", encoding="utf-8") as fh:
+            kinds = {r["call_id"]: r["duplicate_kind"] for r in csv.DictReader(fh)}
+        exact = {c: o for c, o in truth.items() if kinds[c] != "reencoded"}
+    assert found == exact
+    assert counted[0] == counted[1] > 0
+    orders = truth_orders(dataset)
+    got = {(r[0], r[1]): r for r in verdicts(database_url)}
+    for key, t in orders.items():
+        if "duplicate_ok" in t and (asr_model_present() or "reencoded" not in t.get("scenario", "")):
+            assert got[key][8] == (t["duplicate_ok"] == "true"), key
 
 
 def test_call_attempts_carry_what_the_audio_says(first_run, dataset: Path, database_url: str) -> None:
@@ -193,6 +250,7 @@ def test_rerunning_the_same_day_changes_nothing(first_run, dataset: Path, databa
     again = run_daily(dataset)
     assert again.rows_inserted == 0 and again.rejected_now == 0
     assert again.recordings_analysed == 0 and again.recordings_transcribed == 0
+    assert again.recordings_redacted == 0 and again.calls_classified == 0 and again.llm_tokens == 0
     assert table_counts(database_url) == before_counts
     assert verdicts(database_url) == before_verdicts
     with psycopg.connect(database_url) as conn:

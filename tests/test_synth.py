@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -13,10 +14,12 @@ import numpy as np
 import openpyxl
 import pytest
 import soundfile as sf
+from scipy.signal import resample_poly
 
 from synth import SynthSummary, generate
 from synth.audio import mulaw_roundtrip
-from synth.scenarios import SCENARIOS, Call, evaluate
+from synth.render import DuplicateJob, RenderedCall, copy_recording
+from synth.scenarios import DUPLICATE_KINDS, RULES, SCENARIOS, Call, build_plan, evaluate
 
 DAY = date(2026, 11, 18)
 TZ = ZoneInfo("Africa/Casablanca")
@@ -70,6 +73,7 @@ def test_summary_counts(data: tuple[Path, SynthSummary]) -> None:
     assert s.calls == s.audio_files == len(_csv(out / "calls.csv"))
     assert s.malformed_rows == len(_csv(out / "truth" / "rejects.csv")) == 3
     assert s.seconds_of_audio > 8 * s.calls
+    assert s.duplicate_calls == 1  # round(6% of 20 orders)
 
 
 def test_manifest_names_and_headers(data: tuple[Path, SynthSummary]) -> None:
@@ -180,41 +184,73 @@ def test_speech_onset_is_louder_than_before(data: tuple[Path, SynthSummary]) -> 
         assert t["transcript"]
 
 
-def test_rules_recomputed_independently(data: tuple[Path, SynthSummary]) -> None:
-    out, _ = data
+def _base_scenario(scenario: str) -> tuple[str, str]:
+    """("inj_compliant+dup_identical") -> ("inj_compliant", "identical"); no suffix -> (name, "")."""
+    base, _, kind = scenario.partition("+dup_")
+    return base, kind
+
+
+def _check_rules(out: Path, tz: ZoneInfo = TZ) -> None:
+    """Recompute every audited order's verdicts from calls.csv (+ truth outcome/intent/duplicate_of)."""
     truth_calls = {r["call_id"]: r for r in _csv(out / "truth" / "calls.csv")}
-    by_client: dict[str, list[tuple[datetime, str, str, int]]] = {}
+    by_client: dict[str, list[tuple[datetime, str, str, int, str, str]]] = {}
     for c in _csv(out / "calls.csv"):
         t = truth_calls[c["call_id"]]
         by_client.setdefault(_e164(c["client_number"]), []).append(
-            (datetime.fromisoformat(c["start_time"]), c["branch"], t["outcome"], int(t["intent"]))
+            (
+                datetime.fromisoformat(c["start_time"]),
+                c["branch"],
+                t["outcome"],
+                int(t["intent"]),
+                c["call_id"],
+                t["duplicate_of"],
+            )
         )
     for o in _csv(out / "truth" / "orders.csv"):
         if not _b(o["audited"]):
             assert o["status"] != "Suspendu" and o["compliant"] == "" and o["reasons"] == ""
+            assert o["counted_attempts"] == o["duplicate_ok"] == o["duplicates"] == ""
             continue
         first, last = date.fromisoformat(o["ordered_on"]), date.fromisoformat(o["suspended_on"])
         atts = sorted(
-            a for a in by_client.get(o["client_number"], []) if first <= a[0].astimezone(TZ).date() <= last
+            a for a in by_client.get(o["client_number"], []) if first <= a[0].astimezone(tz).date() <= last
         )
+        dups = [a for a in atts if a[5]]
+        counted = len(atts) - len(dups)
         expected = EXPECTED_BRANCH[(o["order_type"], o["offer"])]
         branch_ok = all(a[1] == expected for a in atts)
-        attempts_ok = len(atts) >= (3 if o["motif_key"] == "injoignable" else 1)
+        attempts_ok = counted >= (3 if o["motif_key"] == "injoignable" else 1)
         gap_ok = all((b[0] - a[0]).total_seconds() >= 7200 for a, b in zip(atts, atts[1:], strict=False))
         answered = [a for a in atts if a[2] == "answered"]
         want = {"refuse": 1, "reporte": 2, "absent": 3}.get(o["motif_key"])
         outcome_ok = not answered if want is None else any(a[3] == want for a in answered)
-        oks = {"branch": branch_ok, "attempts": attempts_ok, "gap": gap_ok, "outcome": outcome_ok}
+        oks = {
+            "branch": branch_ok,
+            "attempts": attempts_ok,
+            "gap": gap_ok,
+            "outcome": outcome_ok,
+            "duplicate": not dups,
+        }
+        assert list(oks) == list(RULES)
         assert int(o["attempts"]) == len(atts), o["order_id"]
+        assert int(o["counted_attempts"]) == counted == int(o["attempts"]) - len(dups), o["order_id"]
         assert [_b(o[f"{k}_ok"]) for k in oks] == list(oks.values()), o["order_id"]
         assert _b(o["compliant"]) == all(oks.values())
         assert o["reasons"] == ";".join(k for k, v in oks.items() if not v)
-        assert set(filter(None, o["reasons"].split(";"))) == set(SCENARIOS[o["scenario"]][1]), o["scenario"]
+        assert o["duplicates"] == ";".join(f"{a[4]}>{a[5]}" for a in dups), o["order_id"]
+        base, kind = _base_scenario(o["scenario"])
+        assert kind == (truth_calls[dups[0][4]]["duplicate_kind"] if dups else ""), o["order_id"]
+        want_reasons = set(SCENARIOS[base][1]) | ({"duplicate"} if dups else set())
+        assert set(filter(None, o["reasons"].split(";"))) == want_reasons, o["scenario"]
+
+
+def test_rules_recomputed_independently(data: tuple[Path, SynthSummary]) -> None:
+    _check_rules(data[0])
 
 
 def test_all_scenarios_present(data: tuple[Path, SynthSummary]) -> None:
     out, _ = data
-    scenarios = {o["scenario"] for o in _csv(out / "truth" / "orders.csv")}
+    scenarios = {_base_scenario(o["scenario"])[0] for o in _csv(out / "truth" / "orders.csv")}
     assert set(SCENARIOS) <= scenarios
 
 
@@ -235,18 +271,32 @@ def test_window_boundaries_present(data: tuple[Path, SynthSummary]) -> None:
 def test_deterministic(data: tuple[Path, SynthSummary], tmp_path: Path) -> None:
     out, _ = data
     generate(tmp_path, orders=20, seed=11, day=DAY, progress=False, workers=1)
-    for rel in ("calls.csv", "truth/calls.csv", "truth/orders.csv", "truth/rejects.csv"):
+    for rel in ("calls.csv", "truth/calls.csv", "truth/orders.csv", "truth/rejects.csv", "truth/README.md"):
         assert (out / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
-    for rel in sorted((out / "audio").rglob("*"))[:10]:
+    dup_paths = [c["audio_path"] for c in _csv(out / "calls.csv")[-data[1].duplicate_calls :]]
+    for rel in sorted((out / "audio").rglob("*"))[:10] + [out / "audio" / p for p in dup_paths]:
         if rel.is_file():
             assert rel.read_bytes() == (tmp_path / rel.relative_to(out)).read_bytes()
     for name in ("ACQUISITION_ADSL_20261118.csv", "ACQUISITION_VULA_20261118.csv"):
         assert (out / "manifests" / name).read_bytes() == (tmp_path / "manifests" / name).read_bytes()
+    for name in ("SAV_ADSL_20261118.xlsx", "SAV_VULA_20261118.xlsx"):  # xlsx bytes carry a timestamp
+        a, b = (openpyxl.load_workbook(d / "manifests" / name).active for d in (out, tmp_path))
+        assert [[c.value for c in r] for r in a.iter_rows()] == [[c.value for c in r] for r in b.iter_rows()]
 
 
-def _call(minutes: float, branch: str = "ADSL_SAV", outcome: str = "no_answer", intent: int = 0) -> Call:
+def _call(
+    minutes: float,
+    branch: str = "ADSL_SAV",
+    outcome: str = "no_answer",
+    intent: int = 0,
+    call_id: str = "",
+    duplicate_of: str = "",
+) -> Call:
     start = datetime(2026, 11, 18, 8, tzinfo=UTC) + timedelta(minutes=minutes)
-    return Call("X", branch, "", "", start, outcome, intent, 1, "SAV", "ADSL", True)
+    kind = "identical" if duplicate_of else ""
+    return Call(
+        "X", branch, "", "", start, outcome, intent, 1, "SAV", "ADSL", True, call_id, duplicate_of, kind
+    )
 
 
 def test_evaluate_gap_boundary() -> None:
@@ -258,6 +308,196 @@ def test_evaluate_gap_boundary() -> None:
     assert evaluate("ADSL_SAV", "absent", [_call(0, outcome="answered", intent=3)]).compliant
 
 
+def test_evaluate_duplicates() -> None:
+    three = [_call(0, call_id="A"), _call(120, call_id="B"), _call(240, call_id="C")]
+    r = evaluate("ADSL_SAV", "injoignable", [*three, _call(400, call_id="D", duplicate_of="B")])
+    assert (r.attempts, r.counted_attempts, r.attempts_ok, r.duplicate_ok) == (4, 3, True, False)
+    assert r.duplicates == ("D>B",) and r.reasons == "duplicate" and not r.compliant
+    r = evaluate("ADSL_SAV", "injoignable", [*three[:2], _call(400, call_id="D", duplicate_of="B")])
+    assert (r.attempts, r.counted_attempts) == (3, 2) and r.reasons == "attempts;duplicate"
+    # a duplicate is still evidence of what was heard (rule 4), and still an attempt for rules 1 and 3
+    heard = _call(300, "FTTH_VULA_SAV", "answered", 2, "E", duplicate_of="Z")
+    r = evaluate("ADSL_SAV", "reporte", [heard])
+    assert (r.attempts, r.counted_attempts, r.outcome_ok) == (1, 0, True)
+    assert r.reasons == "branch;attempts;duplicate"
+    r = evaluate("ADSL_SAV", "injoignable", [*three, _call(241, call_id="D", duplicate_of="A")])
+    assert r.reasons == "gap;duplicate"
+
+
 def test_mulaw_roundtrip_is_close() -> None:
     x = (0.5 * np.sin(np.linspace(0, 50, 4000))).astype(np.float32)
     assert float(np.max(np.abs(mulaw_roundtrip(x) - x))) < 0.02
+
+
+# ---------------------------------------------------------------- duplicates, on the suite's data set
+# (conftest's synth_set: 40 orders, seed 5, day 2026-11-20, shared with the pipeline tests)
+
+SUITE_DAY, SUITE_SEED, SUITE_ORDERS = date(2026, 11, 20), 5, 40
+Rows = dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def suite(synth_set: Path) -> tuple[Path, Rows, Rows]:
+    calls = {c["call_id"]: c for c in _csv(synth_set / "calls.csv")}
+    truth = {t["call_id"]: t for t in _csv(synth_set / "truth" / "calls.csv")}
+    return synth_set, calls, truth
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _dups(truth: Rows, *kinds: str) -> list[dict[str, str]]:
+    return [t for t in truth.values() if t["duplicate_of"] and (not kinds or t["duplicate_kind"] in kinds)]
+
+
+def _start(row: dict[str, str]) -> datetime:
+    return datetime.fromisoformat(row["start_time"])
+
+
+def test_every_duplicate_kind_in_the_suite_set(suite: tuple[Path, Rows, Rows]) -> None:
+    _, _, truth = suite
+    kinds = [t["duplicate_kind"] for t in _dups(truth)]
+    assert set(kinds) == set(DUPLICATE_KINDS)
+    assert len(kinds) <= max(3, round(0.08 * SUITE_ORDERS))
+    assert all(not t["duplicate_kind"] for t in truth.values() if not t["duplicate_of"])
+
+
+def test_rules_recomputed_on_the_suite_set(suite: tuple[Path, Rows, Rows]) -> None:
+    _check_rules(suite[0])
+
+
+def test_identical_duplicates_share_the_original_bytes(suite: tuple[Path, Rows, Rows]) -> None:
+    out, calls, truth = suite
+    for t in _dups(truth, "identical", "other_order"):
+        dup, orig = calls[t["call_id"]], calls[t["duplicate_of"]]
+        assert dup["audio_path"] != orig["audio_path"]
+        assert _sha256(out / "audio" / dup["audio_path"]) == _sha256(out / "audio" / orig["audio_path"])
+        same = ("outcome", "intent", "ring_bursts", "sample_rate", "subtype", "duration_s", "transcript")
+        assert [t[k] for k in same] == [truth[orig["call_id"]][k] for k in same]
+
+
+def _mono_8k(path: Path) -> np.ndarray:
+    x, rate = sf.read(path, dtype="float64", always_2d=True)
+    x = x.mean(axis=1)
+    return x if rate == 8000 else resample_poly(x, 8000, rate)
+
+
+def test_reencoded_duplicates_are_the_same_conversation(suite: tuple[Path, Rows, Rows]) -> None:
+    out, calls, truth = suite
+    for t in _dups(truth, "reencoded"):
+        o = truth[t["duplicate_of"]]
+        dup, orig = calls[t["call_id"]], calls[o["call_id"]]
+        a, b = out / "audio" / orig["audio_path"], out / "audio" / dup["audio_path"]
+        assert _sha256(a) != _sha256(b)
+        assert (
+            o["outcome"] == t["outcome"] == "answered"
+            and o["transcript"]
+            and o["transcript"] == t["transcript"]
+        )
+        assert (o["format"], o["subtype"], o["sample_rate"]) != (t["format"], t["subtype"], t["sample_rate"])
+        info = sf.info(b)
+        assert (info.format, info.subtype, info.samplerate) == (
+            t["format"],
+            t["subtype"],
+            int(t["sample_rate"]),
+        )
+        assert abs(float(dup["duration_s"]) - float(orig["duration_s"])) < 0.1
+        assert abs(info.duration - sf.info(a).duration) < 0.1
+        # independent check: the copy is the original scaled by 0.5-0.8, up to resampling and companding
+        x, y = _mono_8k(a), _mono_8k(b)
+        n = min(x.size, y.size)
+        x, y = x[:n], y[:n]
+        gain = float(x @ y / (x @ x))
+        assert 0.45 <= gain <= 0.85, gain
+        assert float(np.corrcoef(x, y)[0, 1]) > 0.95
+
+
+def test_duplicates_are_placed_like_attempts(suite: tuple[Path, Rows, Rows]) -> None:
+    out, calls, truth = suite
+    orders = {o["order_id"]: o for o in _csv(out / "truth" / "orders.csv")}
+    for t in _dups(truth):
+        dup, orig = calls[t["call_id"]], calls[t["duplicate_of"]]
+        o = orders[t["order_id"]]
+        other = t["duplicate_kind"] == "other_order"
+        assert (truth[orig["call_id"]]["order_id"] != t["order_id"]) == other
+        assert (_e164(orig["client_number"]) != _e164(dup["client_number"])) == other
+        assert _e164(dup["client_number"]) == o["client_number"] and t["in_window"] == "true"
+        assert dup["branch"] == EXPECTED_BRANCH[(o["order_type"], o["offer"])]
+        assert _start(orig) < _start(dup) and not truth[orig["call_id"]]["duplicate_of"]
+        assert _base_scenario(o["scenario"])[1] == t["duplicate_kind"] and o["duplicate_ok"] == "false"
+        assert f"{t['call_id']}>{orig['call_id']}" in o["duplicates"].split(";")
+        local = _start(dup).astimezone(TZ)
+        assert 8 <= local.hour < 20
+        neighbours = [
+            c for c in calls.values() if c is not dup and _e164(c["client_number"]) == o["client_number"]
+        ]
+        assert all(abs((_start(c) - _start(dup)).total_seconds()) >= 7200 for c in neighbours)
+
+
+def test_original_is_the_earliest_call_with_that_recording(suite: tuple[Path, Rows, Rows]) -> None:
+    out, calls, truth = suite
+    by_sha: dict[str, list[dict[str, str]]] = {}
+    for c in calls.values():
+        by_sha.setdefault(_sha256(out / "audio" / c["audio_path"]), []).append(c)
+    shared = [sorted(g, key=_start) for g in by_sha.values() if len(g) > 1]
+    assert shared
+    for first, *copies in shared:
+        assert not truth[first["call_id"]]["duplicate_of"]
+        assert all(truth[c["call_id"]]["duplicate_of"] == first["call_id"] for c in copies)
+    identical = {t["call_id"] for t in _dups(truth, "identical", "other_order")}
+    assert identical == {c["call_id"] for _, *copies in shared for c in copies}
+
+
+def test_duplicates_leave_the_rest_of_the_plan_alone() -> None:
+    args = (SUITE_ORDERS, SUITE_SEED, SUITE_DAY, "Africa/Casablanca", "212")
+    plan, bare = build_plan(*args), build_plan(*args, duplicates=False)
+    assert plan.calls[: len(bare.calls)] == bare.calls and not any(c.duplicate_of for c in bare.calls)
+    dups = plan.calls[len(bare.calls) :]
+    assert dups and all(c.duplicate_of for c in dups)
+    targets = {c.order_id for c in dups}
+    assert len(targets) == len(dups)
+    for o, b in zip(plan.orders, bare.orders, strict=True):
+        assert _base_scenario(o.scenario)[0] == b.scenario and (o.scenario != b.scenario) == (
+            o.order_id in targets
+        )
+        if o.order_id not in targets and o.audited:
+            assert plan.results[o.order_id] == bare.results[o.order_id]
+    assert build_plan(*args) == plan
+
+
+def test_calls_csv_follows_the_plan_and_copies_are_reproducible(
+    suite: tuple[Path, Rows, Rows], tmp_path: Path
+) -> None:
+    out, calls, truth = suite
+    plan = build_plan(SUITE_ORDERS, SUITE_SEED, SUITE_DAY, "Africa/Casablanca", "212")
+    assert [c.call_id for c in plan.calls] == list(calls)
+    index = {cid: i for i, cid in enumerate(calls)}
+    for t in _dups(truth, "reencoded"):
+        o = truth[t["duplicate_of"]]
+        src = calls[o["call_id"]]["audio_path"]
+        (tmp_path / "audio" / src).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "audio" / src).write_bytes((out / "audio" / src).read_bytes())
+        original = RenderedCall(
+            o["call_id"],
+            src,
+            [],
+            [],
+            [],
+            None,
+            int(o["sample_rate"]),
+            int(o["channels"]),
+            o["subtype"],
+            o["format"],
+            float(o["snr_db"]),
+            float(o["duration_s"]),
+            o["transcript"],
+        )
+        rel = calls[t["call_id"]]["audio_path"]
+        branch, day, _ = rel.split("/")
+        job = DuplicateJob(
+            index[t["call_id"]], SUITE_SEED, t["call_id"], branch, day, "reencoded", str(tmp_path)
+        )
+        made = copy_recording(job, original)
+        assert made.audio_path == rel and made.duration_s == float(t["duration_s"])
+        assert (tmp_path / "audio" / rel).read_bytes() == (out / "audio" / rel).read_bytes()

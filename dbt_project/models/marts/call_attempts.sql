@@ -32,6 +32,18 @@ transcripts as (
 
 ),
 
+redacted_transcripts as (
+
+    select * from {{ ref('stg_raw__redacted_transcripts') }}
+
+),
+
+duplicates as (
+
+    select * from {{ ref('int_attempt_duplicates') }}
+
+),
+
 latest_analysis as (
 
     select distinct on (audio_sha256) *
@@ -47,6 +59,20 @@ latest_transcript as (
     from transcripts
     where transcript_channel in ('dialogue', 'mix')
     order by audio_sha256, transcribed_at desc, transcript_channel
+
+),
+
+latest_redacted as (
+
+    -- the redaction of the whole-call transcript chosen above (same ASR model), newest redactor first
+    select distinct on (redacted_transcripts.audio_sha256) redacted_transcripts.*
+    from redacted_transcripts
+    inner join latest_transcript
+        on redacted_transcripts.audio_sha256 = latest_transcript.audio_sha256
+        and redacted_transcripts.asr_model_id = latest_transcript.asr_model_id
+        and redacted_transcripts.asr_chunking_id = latest_transcript.asr_chunking_id
+        and redacted_transcripts.transcript_channel = latest_transcript.transcript_channel
+    order by redacted_transcripts.audio_sha256, redacted_transcripts.redacted_at desc
 
 ),
 
@@ -81,6 +107,9 @@ final as (
         end as is_gap_ok,
         attempts.duration_s,
         attempts.audio_path,
+        duplicates.call_id is not null as is_duplicate,
+        duplicates.original_call_id as duplicate_of_call_id,
+        duplicates.duplicate_kind,
         audio_files.audio_sha256,
         latest_analysis.ring_bursts,
         latest_analysis.voicemail_beeps,
@@ -93,16 +122,27 @@ final as (
         latest_transcript.transcript_chars,
         latest_transcript.asr_confidence,
         latest_transcript.asr_model_id,
+        latest_redacted.transcript_redacted,
+        latest_redacted.redacted_entities,
         latest_classification.call_type,
-        latest_classification.behaviour
+        latest_classification.behavior,
+        latest_classification.sentiment,
+        latest_classification.summary_redacted as summary,
+        latest_classification.is_classification_trusted as classification_trusted,
+        latest_classification.classifier_model,
+        latest_classification.prompt_version
 
     from attempts
+    left join duplicates
+        on attempts.call_id = duplicates.call_id
     left join audio_files
         on attempts.audio_path = audio_files.audio_path
     left join latest_analysis
         on audio_files.audio_sha256 = latest_analysis.audio_sha256
     left join latest_transcript
         on audio_files.audio_sha256 = latest_transcript.audio_sha256
+    left join latest_redacted
+        on audio_files.audio_sha256 = latest_redacted.audio_sha256
     left join latest_classification
         on audio_files.audio_sha256 = latest_classification.audio_sha256
 

@@ -26,10 +26,20 @@ attempt_summary as (
         max(started_at) as last_attempt_at,
         count(*) filter (where outcome is not null) as attempts_with_outcome,
         count(*) filter (where outcome = 'answered') as answered_attempts,
-        count(*) filter (where outcome is not null and (outcome <> 'answered' or call_type is not null))
-            as attempts_with_evidence,
-        array_agg(distinct call_type) filter (where outcome = 'answered' and call_type is not null)
-            as answered_call_types
+        count(*) filter (
+            where outcome is not null and (outcome <> 'answered' or (call_type is not null and classification_trusted))
+        ) as attempts_with_evidence,
+        array_agg(distinct call_type) filter (
+            where outcome = 'answered' and call_type is not null and classification_trusted
+        ) as answered_call_types,
+        -- the transcript disagrees with the audio: a trusted classification heard a conversation
+        count(*) filter (
+            where outcome <> 'answered' and classification_trusted and call_type between 1 and 4
+        ) as contradicted_attempts,
+        count(*) filter (where call_type is not null and not classification_trusted) as untrusted_attempts,
+        count(*) filter (where is_duplicate) as duplicate_attempts,
+        array_agg('recording reused from call ' || duplicate_of_call_id order by attempt_number)
+            filter (where is_duplicate) as duplicate_notes
 
     from attempts
     group by order_key
@@ -45,13 +55,20 @@ rules as (
         attempt_summary.last_attempt_at,
         attempt_summary.min_gap_minutes,
         coalesce(attempt_summary.wrong_branch_attempts, 0) = 0 as branch_ok,
-        coalesce(attempt_summary.attempts, 0) >= orders.min_attempts as attempts_ok,
+        -- rule 2 counts conversations, not claims: an attempt reusing another call's recording does not count
+        coalesce(attempt_summary.attempts, 0) - coalesce(attempt_summary.duplicate_attempts, 0)
+            >= orders.min_attempts as attempts_ok,
+        (coalesce(attempt_summary.attempts, 0) - coalesce(attempt_summary.duplicate_attempts, 0))::integer
+            as counted_attempts,
+        coalesce(attempt_summary.duplicate_attempts, 0) = 0 as duplicate_ok,
+        coalesce(attempt_summary.duplicate_notes, '{}') as duplicate_notes,
         coalesce(attempt_summary.short_gaps, 0) = 0 as gap_ok,
         case
             -- rule 4, injoignable: no attempt may be a conversation; known once every attempt has an outcome
             when orders.motif_key = 'injoignable' then
                 case
                     when attempt_summary.answered_attempts > 0 then false
+                    when attempt_summary.contradicted_attempts > 0 then false
                     when coalesce(attempt_summary.attempts, 0) = coalesce(attempt_summary.attempts_with_outcome, 0)
                         then true
                 end
@@ -62,7 +79,8 @@ rules as (
                     when coalesce(attempt_summary.attempts, 0) = coalesce(attempt_summary.attempts_with_evidence, 0)
                         then false
                 end
-        end as outcome_ok
+        end as outcome_ok,
+        coalesce(attempt_summary.untrusted_attempts, 0)::integer as untrusted_attempts
 
     from orders
     left join attempt_summary
@@ -84,6 +102,7 @@ verdicts as (
         suspended_on,
         expected_branch,
         attempts,
+        counted_attempts,
         min_attempts,
         first_attempt_at,
         last_attempt_at,
@@ -92,8 +111,12 @@ verdicts as (
         attempts_ok,
         gap_ok,
         outcome_ok,
+        duplicate_ok,
         outcome_ok is not null as is_outcome_evaluated,
-        branch_ok and attempts_ok and gap_ok and coalesce(outcome_ok, true) as compliant,
+        -- an untrusted classification is never evidence: a person decides rule 4
+        outcome_ok is null and untrusted_attempts > 0 as needs_review,
+        untrusted_attempts,
+        branch_ok and attempts_ok and gap_ok and coalesce(outcome_ok, true) and duplicate_ok as compliant,
         array_remove(
             array[
                 case when not branch_ok then 'branch' end,
@@ -102,7 +125,7 @@ verdicts as (
                 case when outcome_ok = false then 'outcome' end
             ],
             null
-        )::text[] as reasons,
+        )::text[] || duplicate_notes::text[] as reasons,
         listed_times,
         source_file
 

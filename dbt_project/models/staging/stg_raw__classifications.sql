@@ -12,9 +12,13 @@ renamed as (
         sha256 as audio_sha256,
         model as classifier_model,
         prompt_version,
+        request_key as llm_request_key,
         call_type,
-        behaviour,
-        confidence as classification_confidence,
+        behavior,
+        sentiment,
+        summary as summary_redacted,
+        action_items,
+        is_trusted as is_classification_trusted,
         created_at as classified_at
 
     from source

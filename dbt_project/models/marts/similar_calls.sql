@@ -1,0 +1,64 @@
+-- "Calls like this one": for each call with a transcript, the calls whose redacted transcripts are
+-- closest in meaning (cosine similarity of their embeddings ≥ the configured threshold), with what an
+-- analyst needs to judge the pair. One row per (call, similar call); both directions appear.
+
+with
+
+similar_pairs as (
+
+    select * from {{ ref('int_similar_transcripts') }}
+
+),
+
+calls as (
+
+    select * from {{ ref('stg_raw__calls') }}
+
+),
+
+audio_files as (
+
+    select * from {{ ref('stg_raw__audio_files') }}
+
+),
+
+calls_with_audio as (
+
+    select
+        calls.call_id,
+        calls.branch,
+        calls.client_number,
+        calls.started_at,
+        audio_files.audio_sha256
+
+    from calls
+    inner join audio_files
+        on calls.audio_path = audio_files.audio_path
+
+),
+
+final as (
+
+    select
+        probe.call_id || '|' || other.call_id as pair_key,
+        probe.call_id,
+        other.call_id as similar_call_id,
+        similar_pairs.similarity,
+        probe.audio_sha256 = other.audio_sha256 as is_same_file,
+        probe.client_number = other.client_number as is_same_client,
+        probe.branch,
+        other.branch as similar_branch,
+        probe.started_at,
+        other.started_at as similar_started_at,
+        similar_pairs.embedding_model
+
+    from similar_pairs
+    inner join calls_with_audio as probe
+        on similar_pairs.audio_sha256 = probe.audio_sha256
+    inner join calls_with_audio as other
+        on similar_pairs.similar_audio_sha256 = other.audio_sha256
+    where probe.call_id <> other.call_id
+
+)
+
+select * from final

@@ -1,0 +1,228 @@
+"""Classification stage: each recording's redacted transcript, asked once of the configured LLM route.
+
+Every request is stored in ``raw.llm_calls`` under (hash of the redacted messages, route, prompt version)
+before anything else happens to its answer, so a re-run or a resumed run asks nothing already answered
+(answers that failed outright are asked again). Each answer is audited against its redacted input and the
+recording's vault tokens; an answer that is invalid or invented something is stored untrusted, which the
+verdict treats as "needs review", never as evidence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass
+
+import psycopg
+from prefect import get_run_logger, task
+from prefect.cache_policies import NONE
+from psycopg.types.json import Jsonb
+
+from flows.config import Settings
+from flows.progress import progress_bar
+
+LLM_CALL_COLUMNS = (
+    "request_key", "model", "prompt_version", "sha256", "call_id", "answered_by", "status", "raw_response",
+    "parsed", "error", "tokens_in", "tokens_out", "latency_s", "cost_usd", "attempts", "rate_limited",
+)  # fmt: skip
+CLASSIFICATION_COLUMNS = (
+    "sha256", "model", "prompt_version", "request_key", "call_id", "call_type", "behavior", "sentiment",
+    "summary", "action_items", "is_trusted",
+)  # fmt: skip
+
+
+@dataclass
+class ClassificationResult:
+    stage: str
+    processed: int
+    skipped: int
+    failed: int
+    untrusted: int
+    tokens: int
+    cost_usd: float
+    requests: int = 0
+
+
+@dataclass(frozen=True)
+class Pending:
+    sha256: str
+    call_id: str | None
+    text: str
+    request_key: str
+    tokens: frozenset[str]
+
+
+def request_key(messages: list[dict[str, str]]) -> str:
+    """The identity of a request: the hash of exactly the (redacted) messages sent."""
+    return hashlib.sha256(json.dumps(messages, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def _latest_redacted(conn: psycopg.Connection) -> list[tuple]:
+    """Per recording, the newest redacted whole-call transcript (dialogue of stereo, else the mix)."""
+    return conn.execute(
+        """select distinct on (r.sha256) r.sha256, r.call_id, r.text,
+                  (select coalesce(array_agg(v.token), '{}')
+                   from vault.pii_tokens v where v.sha256 = r.sha256)
+           from raw.redacted_transcripts r
+           where r.channel in ('dialogue', 'mix') and length(trim(r.text)) > 0
+           order by r.sha256, r.created_at desc, r.channel"""
+    ).fetchall()
+
+
+def _answered(conn: psycopg.Connection, model: str, prompt_version: str) -> set[str]:
+    rows = conn.execute(
+        "select request_key from raw.llm_calls "
+        "where model = %s and prompt_version = %s and status <> 'failed'",
+        [model, prompt_version],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _store(conn: psycopg.Connection, items: list[Pending], model: str, result, violations: list) -> bool:
+    """Write one answer (its call, its audit findings, and the classification of every recording whose
+    redacted transcript was this request) in one transaction."""
+    from inference.llm_schema import PROMPT_VERSION
+
+    first = items[0]
+    parsed = result.parsed.model_dump() if result.parsed is not None else None
+    trusted = result.status == "ok" and parsed is not None and not violations
+    call_row = (
+        first.request_key, model, PROMPT_VERSION, first.sha256, first.call_id, result.model, result.status,
+        result.raw_response, Jsonb(parsed) if parsed is not None else None, result.error, result.tokens_in,
+        result.tokens_out, result.latency_s, result.cost_usd, result.attempts, result.rate_limited,
+    )  # fmt: skip
+    with conn.transaction():
+        conn.execute(
+            f"insert into raw.llm_calls ({', '.join(LLM_CALL_COLUMNS)}) values ({', '.join(['%s'] * 16)}) "
+            "on conflict (request_key, model, prompt_version) do update set "
+            + ", ".join(f"{c} = excluded.{c}" for c in LLM_CALL_COLUMNS[3:])
+            + ", created_at = now()",
+            call_row,
+        )
+        conn.execute(
+            "delete from raw.llm_audit where request_key = %s and model = %s and prompt_version = %s",
+            [first.request_key, model, PROMPT_VERSION],
+        )
+        for v in violations:
+            conn.execute(
+                "insert into raw.llm_audit (request_key, model, prompt_version, kind, field, value) "
+                "values (%s, %s, %s, %s, %s, %s)",
+                [first.request_key, model, PROMPT_VERSION, v.kind, v.field, v.value],
+            )
+        if result.status != "failed":
+            for item in items:
+                _reuse(conn, item, model)
+    return trusted
+
+
+def _reuse(conn: psycopg.Connection, item: Pending, model: str) -> None:
+    """The classification of a recording from the stored answer to its request (no LLM call)."""
+    from inference.llm_schema import PROMPT_VERSION
+
+    conn.execute(
+        f"""insert into raw.classifications ({", ".join(CLASSIFICATION_COLUMNS)})
+            select %s, c.model, c.prompt_version, c.request_key, %s,
+                   (c.parsed ->> 'call_type')::smallint, (c.parsed ->> 'behavior')::smallint,
+                   c.parsed ->> 'sentiment', c.parsed ->> 'summary', c.parsed -> 'action_items',
+                   c.status = 'ok' and c.parsed is not null and not exists (
+                       select 1 from raw.llm_audit a where a.request_key = c.request_key
+                         and a.model = c.model and a.prompt_version = c.prompt_version)
+            from raw.llm_calls c
+            where c.request_key = %s and c.model = %s and c.prompt_version = %s and c.status <> 'failed'
+            on conflict (sha256, model, prompt_version) do update set
+              request_key = excluded.request_key, call_id = excluded.call_id,
+              call_type = excluded.call_type, behavior = excluded.behavior, sentiment = excluded.sentiment,
+              summary = excluded.summary, action_items = excluded.action_items,
+              is_trusted = excluded.is_trusted, created_at = now()""",
+        [item.sha256, item.call_id, item.request_key, model, PROMPT_VERSION],
+    )
+
+
+@task(name="classify-calls", cache_policy=NONE, retries=1)
+def classify_calls(database_url: str, settings: Settings) -> ClassificationResult:
+    from inference.llm import CallRequest, classify_many, load_llm_config
+    from inference.llm_audit import audit
+    from inference.llm_schema import PROMPT_VERSION, build_messages
+
+    logger = get_run_logger()
+    config = load_llm_config(settings.llm_config)
+    model = settings.llm_model
+    with psycopg.connect(database_url) as conn:
+        answered = _answered(conn, model, PROMPT_VERSION)
+        classified = {
+            r[0]
+            for r in conn.execute(
+                "select sha256 from raw.classifications where model = %s and prompt_version = %s",
+                [model, PROMPT_VERSION],
+            )
+        }
+        todo: dict[str, list[Pending]] = {}
+        known = reused = 0
+        for sha, call_id, text, tokens in _latest_redacted(conn):
+            item = Pending(sha, call_id, text, request_key(build_messages(text)), frozenset(tokens))
+            if item.request_key not in answered:
+                todo.setdefault(item.request_key, []).append(item)
+            elif sha in classified:
+                known += 1
+            else:  # the same redacted words as an answered request: its answer, at no cost
+                with conn.transaction():
+                    _reuse(conn, item, model)
+                reused += 1
+    if not todo:
+        logger.info(
+            "classification (%s, %s): nothing to ask, %d already classified, %d from stored answers",
+            model,
+            PROMPT_VERSION,
+            known,
+            reused,
+        )
+        return ClassificationResult("classification", reused, known, 0, 0, 0, 0.0)
+
+    counts = {"failed": 0, "untrusted": 0, "tokens": 0, "cost": 0.0}
+    with (
+        psycopg.connect(database_url) as conn,
+        progress_bar("classification", total=sum(len(i) for i in todo.values())) as advance,
+    ):
+
+        def on_result(result) -> None:
+            items = todo[result.key]
+            first = items[0]
+            violations = (
+                audit(result.parsed, first.text, set(first.tokens)) if result.parsed is not None else []
+            )
+            trusted = _store(conn, items, model, result, violations)
+            failed = result.status == "failed"
+            counts["failed"] += len(items) if failed else 0
+            counts["untrusted"] += len(items) if not failed and not trusted else 0
+            counts["tokens"] += result.tokens_in + result.tokens_out
+            counts["cost"] += result.cost_usd
+            advance(len(items))
+
+        requests = [CallRequest(key=key, transcript=items[0].text) for key, items in todo.items()]
+        asyncio.run(classify_many(requests, config, on_result, model=model))
+    recordings = sum(len(items) for items in todo.values())
+    logger.info(
+        "classification (%s, %s): %d requests for %d recordings, %d already classified, %d from stored "
+        "answers, %d failed (asked again next run), %d untrusted, %d tokens, $%.4f",
+        model,
+        PROMPT_VERSION,
+        len(todo),
+        recordings,
+        known,
+        reused,
+        counts["failed"],
+        counts["untrusted"],
+        counts["tokens"],
+        counts["cost"],
+    )
+    return ClassificationResult(
+        "classification",
+        recordings + reused - counts["failed"],
+        known,
+        counts["failed"],
+        counts["untrusted"],
+        counts["tokens"],
+        round(counts["cost"], 6),
+        requests=len(todo),
+    )

@@ -1,0 +1,98 @@
+"""Embedding stage: each recording's redacted whole-call transcript as a vector in pgvector.
+
+Keyed by (recording, embedding model) and the hash of the text embedded: a re-run embeds nothing, a new
+transcript (new ASR model, new redactor) or a new embedding model embeds again. Identical texts are
+embedded once. Only redacted text is embedded; the dbt models ``int_similar_transcripts`` and
+``similar_calls`` compare the vectors in SQL through the HNSW index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+from pgvector.psycopg import register_vector
+from prefect import get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows.config import Settings
+from flows.progress import progress_bar
+
+EMBEDDING_COLUMNS = ("sha256", "model", "text_hash", "call_id", "dimension", "embedding")
+TABLE_DIMENSION = 384  # raw.transcript_embeddings.embedding is vector(384) (sql/007)
+
+
+@dataclass
+class EmbeddingResult:
+    stage: str
+    processed: int
+    skipped: int
+    texts_embedded: int
+    model_id: str | None
+
+
+@task(name="embed-transcripts", cache_policy=NONE, retries=1)
+def embed_transcripts(database_url: str, settings: Settings) -> EmbeddingResult:
+    from inference.embeddings import Embedder, EmbeddingConfig, text_hash
+
+    logger = get_run_logger()
+    with psycopg.connect(database_url) as conn:
+        latest = conn.execute(
+            """select distinct on (r.sha256) r.sha256, r.call_id, r.text
+               from raw.redacted_transcripts r
+               where r.channel in ('dialogue', 'mix') and length(trim(r.text)) > 0
+               order by r.sha256, r.created_at desc, r.channel"""
+        ).fetchall()
+        stored = dict(
+            conn.execute("select sha256 || '|' || model, text_hash from raw.transcript_embeddings").fetchall()
+        )
+    if not latest:
+        logger.info("embeddings: no redacted transcript to embed")
+        return EmbeddingResult("embeddings", 0, 0, 0, None)
+    embedder = Embedder(EmbeddingConfig(model=settings.embedding_model, device=settings.embedding_device))
+    if embedder.dimension != TABLE_DIMENSION:
+        raise ValueError(
+            f"embedding model {embedder.model_id} gives {embedder.dimension} dimensions; "
+            f"raw.transcript_embeddings holds vector({TABLE_DIMENSION}): add a migration for the new size"
+        )
+    todo = [
+        (sha, call_id, text, text_hash(text))
+        for sha, call_id, text in latest
+        if stored.get(f"{sha}|{embedder.model_id}") != text_hash(text)
+    ]
+    if not todo:
+        logger.info("embeddings (%s): nothing new, %d recordings embedded", embedder.model_id, len(latest))
+        return EmbeddingResult("embeddings", 0, len(latest), 0, embedder.model_id)
+    distinct = list(dict.fromkeys(h for *_, h in todo))
+    text_of = {h: text for _, _, text, h in todo}
+    with progress_bar("embeddings", total=len(distinct)) as advance:
+        seen = [0]
+
+        def progress(done: int, total: int) -> None:  # windows encoded so far, of all windows
+            step = round(done * len(distinct) / max(total, 1)) - seen[0]
+            seen[0] += step
+            advance(step)
+
+        vectors = embedder.embed([text_of[h] for h in distinct], progress=progress)
+    vector_of = dict(zip(distinct, vectors, strict=True))
+    with psycopg.connect(database_url) as conn:
+        register_vector(conn)
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                f"insert into raw.transcript_embeddings ({', '.join(EMBEDDING_COLUMNS)}) "
+                "values (%s, %s, %s, %s, %s, %s) on conflict (sha256, model) do update set "
+                "text_hash = excluded.text_hash, call_id = excluded.call_id, embedding = excluded.embedding, "
+                "created_at = now()",
+                [
+                    (sha, embedder.model_id, h, call_id, embedder.dimension, vector_of[h])
+                    for sha, call_id, _, h in todo
+                ],
+            )
+    logger.info(
+        "embeddings (%s): %d recordings embedded (%d distinct texts), %d already embedded",
+        embedder.model_id,
+        len(todo),
+        len(distinct),
+        len(latest) - len(todo),
+    )
+    return EmbeddingResult("embeddings", len(todo), len(latest) - len(todo), len(distinct), embedder.model_id)

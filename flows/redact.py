@@ -1,0 +1,122 @@
+"""Redaction stage: every transcript not yet redacted by this redactor version.
+
+A recording's channels (agent, customer, the merged dialogue, or the mono mix) are redacted together so
+they share tokens, and a recording transcribed again (new ASR model) keeps the tokens it already has in
+the vault. Redacted text goes to ``raw.redacted_transcripts``; the values go to the vault, encrypted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import psycopg
+from prefect import get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows.config import Settings
+from flows.db import copy_rows
+from flows.progress import progress_bar
+from flows.vault import Vault, store, vault_key
+
+REDACTED_COLUMNS = (
+    "sha256",
+    "asr_model_id",
+    "chunking_id",
+    "channel",
+    "redactor_version",
+    "call_id",
+    "text",
+    "entities",
+    "entity_types",
+)
+_CHANNEL_ORDER = {"agent": 0, "customer": 1, "mix": 2, "dialogue": 3}
+
+
+@dataclass
+class RedactionResult:
+    stage: str
+    processed: int
+    skipped: int
+    entities: int
+
+
+def _pending(conn: psycopg.Connection, version: str) -> dict[tuple[str, str, str], list[tuple]]:
+    """Transcripts without a redaction of this version, grouped by (sha256, asr model, chunking)."""
+    rows = conn.execute(
+        """select t.sha256, t.model_id, t.chunking_id, t.channel, t.call_id, t.text
+           from raw.transcripts t
+           where not exists (
+               select 1 from raw.redacted_transcripts r
+               where r.sha256 = t.sha256 and r.asr_model_id = t.model_id and r.chunking_id = t.chunking_id
+                 and r.channel = t.channel and r.redactor_version = %s)
+           order by t.sha256, t.model_id, t.chunking_id""",
+        [version],
+    ).fetchall()
+    groups: dict[tuple[str, str, str], list[tuple]] = defaultdict(list)
+    for sha, model_id, chunking_id, channel, call_id, text in rows:
+        groups[(sha, model_id, chunking_id)].append((channel, call_id, text))
+    for channels in groups.values():
+        channels.sort(key=lambda c: _CHANNEL_ORDER.get(c[0], 9))
+    return groups
+
+
+@task(name="redact-transcripts", cache_policy=NONE, retries=1)
+def redact_transcripts(database_url: str, settings: Settings) -> RedactionResult:
+    from inference.redaction import REDACTOR_VERSION, Redactor
+
+    logger = get_run_logger()
+    vault = Vault(vault_key(settings))
+    with psycopg.connect(database_url) as conn:
+        groups = _pending(conn, REDACTOR_VERSION)
+        done_before = conn.execute(
+            "select count(distinct sha256) from raw.redacted_transcripts where redactor_version = %s",
+            [REDACTOR_VERSION],
+        ).fetchone()[0]
+    if not groups:
+        logger.info(
+            "redaction (%s): nothing new, %d recordings already redacted", REDACTOR_VERSION, done_before
+        )
+        return RedactionResult("redaction", 0, done_before, 0)
+    redactor = Redactor(
+        languages=tuple(settings.redact_languages),
+        keep=tuple(settings.redact_keep),
+        country_code=settings.default_country_code,
+    )
+    total_entities = 0
+    with psycopg.connect(database_url) as conn, progress_bar("redaction", total=len(groups)) as advance:
+        for (sha, model_id, chunking_id), channels in groups.items():
+            known = {value: token for token, value in vault.mapping(conn, sha).items()}
+            rows, new_entities = [], {}
+            for channel, call_id, text in channels:
+                redaction = redactor.redact(text, known=known)
+                for entity in redaction.entities:
+                    known.setdefault(entity.value, entity.token)
+                    new_entities.setdefault(entity.token, (entity.entity_type, entity.value))
+                kinds = sorted({e.entity_type for e in redaction.entities})
+                rows.append(
+                    (
+                        sha,
+                        model_id,
+                        chunking_id,
+                        channel,
+                        REDACTOR_VERSION,
+                        call_id,
+                        redaction.text,
+                        len(redaction.entities),
+                        kinds,
+                    )  # fmt: skip
+                )
+                total_entities += len(redaction.entities)
+            with conn.transaction():  # one recording at a time: a crash keeps what was redacted
+                store(conn, vault.rows(sha, new_entities))
+                copy_rows(conn, "raw.redacted_transcripts", REDACTED_COLUMNS, rows)
+            advance()
+    logger.info(
+        "redaction (%s): %d recordings redacted, %d entities replaced, %d already redacted",
+        REDACTOR_VERSION,
+        len(groups),
+        total_entities,
+        done_before,
+    )
+    return RedactionResult("redaction", len(groups), done_before, total_entities)
