@@ -20,6 +20,9 @@ for _key, _value in {
     "TQDM_DISABLE": "1",
 }.items():
     os.environ.setdefault(_key, _value)
+# Prefect's ephemeral server opens its SQLite file in PREFECT_HOME: it must exist before the first flow
+# ("unable to open database file" on a fresh checkout's first `callaudit run`).
+Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 warnings.filterwarnings("ignore", message="You are using a generic SQLDatasource")
 warnings.filterwarnings("ignore", message="`schema_name` is deprecated")

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     )
     embedding_device: str = Field(default="auto", description="auto (CUDA when present), cpu or cuda.")
     similarity_threshold: float = Field(
-        default=0.97, description="Cosine similarity from which two transcripts are 'similar' (dbt var)."
+        default=0.9, description="Cosine similarity from which two transcripts are 'similar' (dbt var)."
     )
     llm_config: Path = Field(
         default=REPO_ROOT / "config" / "llm.yaml",

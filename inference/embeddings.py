@@ -18,9 +18,10 @@ must leave out empty transcripts. A text longer than the model's ``max_seq_lengt
 MiniLM: about 750 characters of French, a call of a minute or so) is not truncated but embedded in windows
 whose vectors are averaged (see :meth:`Embedder.embed`).
 
-Measured throughput (benchmarks/dedupe.py, 1 CPU thread of a shared 2-core machine, torch 2.13,
-batch 32): about 50 texts/s for ~300-character redacted French transcripts; model load ~2-3 s after
-imports (~15 s with the first import of sentence-transformers).
+Measured throughput (benchmarks/dedupe.py, torch 2.13 on 1 CPU thread of a shared 2-core machine, batch
+32): 47 texts/s for ~280-character redacted French transcripts (~90 word pieces each); 14-38 texts/s when
+the machine was loaded by other jobs. Loading takes ~0.4 s once sentence-transformers is imported, and
+~20 s for the first import in a process.
 """
 
 from __future__ import annotations

@@ -917,10 +917,21 @@ class Rules:
                 score = 0.6  # a first name from the gazetteer, even lower-case
             elif word[0].isupper() and self._unknown_capitalised(word):
                 score = 0.55  # a capitalised word no word list knows
+            elif self._unknown_before_role(word, folded, m.end()):
+                score = 0.55  # "samirl technicien": a word no list knows, introduced by its role (ASR text)
             else:
                 continue
             out.append(_Cand("PERSON", m.start(), self._name_rest(norm, m.end()), score))
         return out
+
+    def _unknown_before_role(self, word: str, folded: str, end: int) -> bool:
+        """A word no word list knows, right before a role word ("x technicien"): a misheard name."""
+        key = _key(word)
+        if len(key) < 3 or not _ROLE_AFTER_RE.match(folded, end) or not self._plain_word(word):
+            return False
+        if _VERB_FORM_RE.search(word) or key in _AMBIGUOUS_NAMES or key in _PLACES:
+            return False
+        return not any(lex.is_word(key) for lex in self.lexicons)
 
     def _unknown_capitalised(self, word: str) -> bool:
         """A capitalised word no word list knows ("Taoufik", "Rhys"): in written text, most likely a name."""

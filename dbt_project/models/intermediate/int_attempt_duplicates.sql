@@ -1,8 +1,10 @@
 -- Calls that reuse another call's conversation: the same file (int_duplicate_recordings), or the same
--- conversation re-encoded — transcripts similar in meaning (int_similar_transcripts) AND the same audio
--- fingerprint (ring-back count, speech onset within 0.1 s, duration within 0.5 s), which identical
--- voicemail greetings or scripted phrases of two real calls do not share. The earliest call is the
--- original; every later one is a duplicate, whichever order it was claimed for.
+-- conversation re-encoded — the same audio fingerprint (ring-back count, speech onset within 0.1 s,
+-- duration within 0.5 s) AND transcripts similar in meaning (cosine of their embeddings ≥
+-- duplicate_similarity). Neither alone is enough: scripted phrases make different calls' transcripts
+-- close, and a re-encoding makes the ASR hear the same words a little differently. The fingerprint join
+-- comes first (an equality on ring count), so every candidate pair is compared, not only k neighbours.
+-- The earliest call is the original; every later one is a duplicate, whichever order it was claimed for.
 
 with
 
@@ -30,9 +32,9 @@ identical as (
 
 ),
 
-similar_pairs as (
+embeddings as (
 
-    select * from {{ ref('int_similar_transcripts') }}
+    select * from {{ ref('stg_raw__transcript_embeddings') }}
 
 ),
 
@@ -68,17 +70,21 @@ reencoded_pairs as (
         later.call_id,
         earlier.call_id as original_call_id,
         earlier.started_at as original_started_at,
-        similar_pairs.similarity
+        1 - (later_embedding.embedding <=> earlier_embedding.embedding) as similarity
 
-    from similar_pairs
-    inner join call_fingerprints as later
-        on similar_pairs.audio_sha256 = later.audio_sha256
+    from call_fingerprints as later
     inner join call_fingerprints as earlier
-        on similar_pairs.similar_audio_sha256 = earlier.audio_sha256
-    where (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
-        and later.ring_bursts = earlier.ring_bursts
+        on later.ring_bursts = earlier.ring_bursts
+        and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
+        and later.audio_sha256 <> earlier.audio_sha256
         and abs(later.speech_onset_s - earlier.speech_onset_s) <= 0.1
         and abs(later.audio_duration_s - earlier.audio_duration_s) <= 0.5
+    inner join embeddings as later_embedding
+        on later.audio_sha256 = later_embedding.audio_sha256
+    inner join embeddings as earlier_embedding
+        on earlier.audio_sha256 = earlier_embedding.audio_sha256
+        and later_embedding.embedding_model = earlier_embedding.embedding_model
+    where 1 - (later_embedding.embedding <=> earlier_embedding.embedding) >= {{ var('duplicate_similarity') }}
 
 ),
 
