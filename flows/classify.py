@@ -150,10 +150,11 @@ def classify_calls(database_url: str, settings: Settings) -> ClassificationResul
     model = settings.llm_model
     with psycopg.connect(database_url) as conn:
         answered = _answered(conn, model, PROMPT_VERSION)
-        classified = {
-            r[0]
+        classified = {  # (recording, the request its classification came from)
+            (r[0], r[1])
             for r in conn.execute(
-                "select sha256 from raw.classifications where model = %s and prompt_version = %s",
+                "select sha256, request_key from raw.classifications "
+                "where model = %s and prompt_version = %s",
                 [model, PROMPT_VERSION],
             )
         }
@@ -163,9 +164,9 @@ def classify_calls(database_url: str, settings: Settings) -> ClassificationResul
             item = Pending(sha, call_id, text, request_key(build_messages(text)), frozenset(tokens))
             if item.request_key not in answered:
                 todo.setdefault(item.request_key, []).append(item)
-            elif sha in classified:
+            elif (sha, item.request_key) in classified:
                 known += 1
-            else:  # the same redacted words as an answered request: its answer, at no cost
+            else:  # words already answered (another recording's, or this one's new transcript): no cost
                 with conn.transaction():
                     _reuse(conn, item, model)
                 reused += 1
