@@ -8,21 +8,9 @@
 
 with
 
-calls as (
+call_fingerprints as (
 
-    select * from {{ ref('stg_raw__calls') }}
-
-),
-
-audio_files as (
-
-    select * from {{ ref('stg_raw__audio_files') }}
-
-),
-
-audio_analysis as (
-
-    select * from {{ ref('stg_raw__audio_analysis') }}
+    select * from {{ ref('int_recorded_calls') }}
 
 ),
 
@@ -35,32 +23,6 @@ identical as (
 embeddings as (
 
     select * from {{ ref('stg_raw__transcript_embeddings') }}
-
-),
-
-latest_analysis as (
-
-    select distinct on (audio_sha256) *
-    from audio_analysis
-    order by audio_sha256, analysed_at desc, detector_version desc
-
-),
-
-call_fingerprints as (
-
-    select
-        calls.call_id,
-        calls.started_at,
-        audio_files.audio_sha256,
-        audio_files.audio_duration_s,
-        latest_analysis.ring_bursts,
-        latest_analysis.speech_onset_s
-
-    from calls
-    inner join audio_files
-        on calls.audio_path = audio_files.audio_path
-    left join latest_analysis
-        on audio_files.audio_sha256 = latest_analysis.audio_sha256
 
 ),
 

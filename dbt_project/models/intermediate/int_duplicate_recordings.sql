@@ -2,28 +2,9 @@
 
 with
 
-calls as (
-
-    select * from {{ ref('stg_raw__calls') }}
-
-),
-
-audio_files as (
-
-    select * from {{ ref('stg_raw__audio_files') }}
-
-),
-
 calls_with_audio as (
 
-    select
-        calls.call_id,
-        calls.started_at,
-        audio_files.audio_sha256
-
-    from calls
-    inner join audio_files
-        on calls.audio_path = audio_files.audio_path
+    select * from {{ ref('int_recorded_calls') }}
 
 ),
 

@@ -14,9 +14,9 @@ audio_files as (
 
 ),
 
-audio_analysis as (
+latest_analysis as (
 
-    select * from {{ ref('stg_raw__audio_analysis') }}
+    select * from {{ ref('int_audio_analysis_latest') }}
 
 ),
 
@@ -41,14 +41,6 @@ redacted_transcripts as (
 duplicates as (
 
     select * from {{ ref('int_attempt_duplicates') }}
-
-),
-
-latest_analysis as (
-
-    select distinct on (audio_sha256) *
-    from audio_analysis
-    order by audio_sha256, analysed_at desc, detector_version desc
 
 ),
 
