@@ -87,27 +87,25 @@ def redact_transcripts(database_url: str, settings: Settings) -> RedactionResult
     with psycopg.connect(database_url) as conn, progress_bar("redaction", total=len(groups)) as advance:
         for (sha, model_id, chunking_id), channels in groups.items():
             known = {value: token for token, value in vault.mapping(conn, sha).items()}
-            rows, new_entities = [], {}
-            for channel, call_id, text in channels:
-                redaction = redactor.redact(text, known=known)
-                for entity in redaction.entities:
-                    known.setdefault(entity.value, entity.token)
-                    new_entities.setdefault(entity.token, (entity.entity_type, entity.value))
-                kinds = sorted({e.entity_type for e in redaction.entities})
-                rows.append(
-                    (
-                        sha,
-                        model_id,
-                        chunking_id,
-                        channel,
-                        REDACTOR_VERSION,
-                        call_id,
-                        redaction.text,
-                        len(redaction.entities),
-                        kinds,
-                    )  # fmt: skip
+            redactions = redactor.redact_all([text for _, _, text in channels], known=known)
+            new_entities: dict[str, tuple[str, str]] = {}  # a token's first value, as it was first heard
+            for entity in (e for r in redactions for e in r.entities):
+                new_entities.setdefault(entity.token, (entity.entity_type, entity.value))
+            rows = [
+                (
+                    sha,
+                    model_id,
+                    chunking_id,
+                    channel,
+                    REDACTOR_VERSION,
+                    call_id,
+                    r.text,
+                    len(r.entities),
+                    sorted({e.entity_type for e in r.entities}),
                 )
-                total_entities += len(redaction.entities)
+                for (channel, call_id, _), r in zip(channels, redactions, strict=True)
+            ]
+            total_entities += sum(len(r.entities) for r in redactions)
             with conn.transaction():  # one recording at a time: a crash keeps what was redacted
                 store(conn, vault.rows(sha, new_entities))
                 copy_rows(conn, "raw.redacted_transcripts", REDACTED_COLUMNS, rows)
