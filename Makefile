@@ -4,7 +4,8 @@
 demo: setup            ## synth 200 orders → daily flow on the embedded PostgreSQL → verdicts
 	.venv/bin/callaudit demo
 
-test: setup            ## pytest on real PostgreSQL, Prefect, dbt and Great Expectations
+test:                  ## pytest on real PostgreSQL, Prefect, dbt, Great Expectations and headless Chromium
+	@scripts/setup.sh --browser
 	.venv/bin/python -m pytest -q $(PYTEST_ARGS)
 
 setup:

@@ -18,6 +18,7 @@ for _key, _value in {
     "HF_HUB_OFFLINE": "1",
     "GX_ANALYTICS_ENABLED": "false",
     "TQDM_DISABLE": "1",
+    "PGCONNECT_TIMEOUT": "15",  # libpq: a database that does not answer fails the call, never hangs it
 }.items():
     os.environ.setdefault(_key, _value)
 # Prefect's ephemeral server opens its SQLite file in PREFECT_HOME: it must exist before the first flow

@@ -7,7 +7,9 @@ is never analysed again; a new detector version analyses everything once more. R
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing import get_context
 
@@ -19,7 +21,9 @@ from flows.config import Settings
 from flows.db import write_stage
 from flows.progress import progress_bar
 from flows.rejects import Reject
+from flows.runtime import STAGE_RETRIES, WHOLE, Shard, stage_lock
 from flows.storage import AudioRoots
+from flows.telemetry import StageMeter, StageTelemetry
 from inference.audio_analysis import DETECTOR_VERSION, AudioAnalysis, analyse_file
 
 ANALYSIS_COLUMNS = (
@@ -44,14 +48,17 @@ class StageResult:
     processed: int
     skipped: int
     rejected: int
+    telemetry: StageTelemetry | None = None
 
 
-def _analyse(job: tuple[str, str, str]) -> tuple[str, str, AudioAnalysis | str]:
+def _analyse(job: tuple[str, str, str]) -> tuple[str, str, AudioAnalysis | str, float]:
     sha, audio_path, local = job
+    started = time.perf_counter()
     try:
-        return sha, audio_path, analyse_file(local)
+        result: AudioAnalysis | str = analyse_file(local)
     except Exception as exc:  # a recording soundfile described but cannot decode: quarantine it
-        return sha, audio_path, f"{type(exc).__name__}: {exc}"
+        result = f"{type(exc).__name__}: {exc}"
+    return sha, audio_path, result, time.perf_counter() - started
 
 
 def _rows(sha: str, result: AudioAnalysis) -> tuple[tuple, list[tuple]]:
@@ -80,9 +87,15 @@ def _rows(sha: str, result: AudioAnalysis) -> tuple[tuple, list[tuple]]:
     return analysis, tones
 
 
-@task(name="analyse-audio", cache_policy=NONE, retries=1)
-def analyse_audio(database_url: str, settings: Settings) -> StageResult:
+@task(name="analyse-audio", cache_policy=NONE, **STAGE_RETRIES)
+def analyse_audio(database_url: str, settings: Settings, shard: Shard = WHOLE) -> StageResult:
+    with stage_lock(database_url, f"analyse-audio:{shard}"):
+        return _analyse_pending(database_url, settings, shard)
+
+
+def _analyse_pending(database_url: str, settings: Settings, shard: Shard) -> StageResult:
     logger = get_run_logger()
+    meter = StageMeter("audio analysis")
     with psycopg.connect(database_url) as conn:
         todo = conn.execute(
             """select distinct on (f.sha256) f.sha256, f.audio_path, f.audio_root, f.etag, f.size_bytes
@@ -92,25 +105,33 @@ def analyse_audio(database_url: str, settings: Settings) -> StageResult:
                order by f.sha256, f.audio_path""",
             [DETECTOR_VERSION],
         ).fetchall()
-        total = conn.execute("select count(distinct sha256) from raw.audio_files").fetchone()[0]
+        total = conn.execute("select distinct sha256 from raw.audio_files").fetchall()
+    todo = [row for row in todo if shard.holds(row[0])]
+    total = sum(1 for (sha,) in total if shard.holds(sha))
     roots = AudioRoots(settings)
     jobs = [
         (sha, audio_path, str(roots.local_path(root_uri, audio_path, etag, size)))
         for sha, audio_path, root_uri, etag, size in todo
     ]
     analyses, tones, rejects = [], [], []
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    with progress_bar("audio analysis", total=len(jobs)) as advance:
-        if jobs:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-                for sha, audio_path, result in pool.map(_analyse, jobs, chunksize=4):
-                    advance()
-                    if isinstance(result, str):
-                        rejects.append(Reject(audio_path, "analysis", f"audio analysis failed: {result}"))
-                        continue
-                    row, tone_rows = _rows(sha, result)
-                    analyses.append(row)
-                    tones.extend(tone_rows)
+    workers = 1 if shard.fanned_out else max(1, min(len(jobs), os.cpu_count() or 1))
+    with progress_bar(f"audio analysis {shard}", total=len(jobs)) as advance, ExitStack() as stack:
+        if workers > 1:
+            spawn = get_context("spawn")
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=spawn))
+            results = pool.map(_analyse, jobs, chunksize=4)
+        else:
+            results = map(_analyse, jobs)
+        for sha, audio_path, result, seconds in results:
+            advance()
+            if isinstance(result, str):
+                meter.error()
+                rejects.append(Reject(audio_path, "analysis", f"audio analysis failed: {result}"))
+                continue
+            meter.observe(seconds)
+            row, tone_rows = _rows(sha, result)
+            analyses.append(row)
+            tones.extend(tone_rows)
     write_stage(
         database_url,
         [("raw.audio_analysis", ANALYSIS_COLUMNS, analyses), ("raw.audio_tones", TONE_COLUMNS, tones)],
@@ -118,10 +139,17 @@ def analyse_audio(database_url: str, settings: Settings) -> StageResult:
         rejects,
     )
     logger.info(
-        "audio analysis (%s): %d analysed, %d already known, %d quarantined",
+        "audio analysis (%s, shard %s): %d analysed, %d already known, %d quarantined",
         DETECTOR_VERSION,
+        shard,
         len(analyses),
         total - len(todo),
         len(rejects),
     )
-    return StageResult("audio analysis", len(analyses), total - len(todo), len(rejects))
+    return StageResult(
+        "audio analysis",
+        len(analyses),
+        total - len(todo),
+        len(rejects),
+        meter.done(skipped=total - len(todo), detector=DETECTOR_VERSION),
+    )

@@ -21,6 +21,8 @@ from psycopg.types.json import Jsonb
 
 from flows.config import Settings
 from flows.progress import progress_bar
+from flows.runtime import LLM_LIMIT, STAGE_RETRIES, WHOLE, Shard, limited, stage_lock
+from flows.telemetry import StageMeter, StageTelemetry
 
 LLM_CALL_COLUMNS = (
     "request_key", "model", "prompt_version", "sha256", "call_id", "answered_by", "status", "raw_response",
@@ -42,6 +44,7 @@ class ClassificationResult:
     tokens: int
     cost_usd: float
     requests: int = 0
+    telemetry: StageTelemetry | None = None
 
 
 @dataclass(frozen=True)
@@ -139,13 +142,20 @@ def _reuse(conn: psycopg.Connection, item: Pending, model: str) -> None:
     )
 
 
-@task(name="classify-calls", cache_policy=NONE, retries=1)
-def classify_calls(database_url: str, settings: Settings) -> ClassificationResult:
+@task(name="classify-calls", cache_policy=NONE, **STAGE_RETRIES)
+def classify_calls(database_url: str, settings: Settings, shard: Shard = WHOLE) -> ClassificationResult:
+    """Shards split the work by request (identical words stay in one shard: asked once)."""
+    with stage_lock(database_url, f"classify-calls:{shard}"):
+        return _classify_pending(database_url, settings, shard)
+
+
+def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> ClassificationResult:
     from inference.llm import CallRequest, classify_many, load_llm_config
     from inference.llm_audit import audit
     from inference.llm_schema import PROMPT_VERSION, build_messages
 
     logger = get_run_logger()
+    meter = StageMeter("classification")
     config = load_llm_config(settings.llm_config)
     model = settings.llm_model
     with psycopg.connect(database_url) as conn:
@@ -162,6 +172,8 @@ def classify_calls(database_url: str, settings: Settings) -> ClassificationResul
         known = reused = 0
         for sha, call_id, text, tokens in _latest_redacted(conn):
             item = Pending(sha, call_id, text, request_key(build_messages(text)), frozenset(tokens))
+            if not shard.holds(item.request_key):
+                continue
             if item.request_key not in answered:
                 todo.setdefault(item.request_key, []).append(item)
             elif (sha, item.request_key) in classified:
@@ -178,7 +190,9 @@ def classify_calls(database_url: str, settings: Settings) -> ClassificationResul
             known,
             reused,
         )
-        return ClassificationResult("classification", reused, known, 0, 0, 0, 0.0)
+        return ClassificationResult(
+            "classification", reused, known, 0, 0, 0, 0.0, telemetry=meter.done(known, model=model)
+        )
 
     counts = {"failed": 0, "untrusted": 0, "tokens": 0, "cost": 0.0}
     with (
@@ -198,10 +212,15 @@ def classify_calls(database_url: str, settings: Settings) -> ClassificationResul
             counts["untrusted"] += len(items) if not failed and not trusted else 0
             counts["tokens"] += result.tokens_in + result.tokens_out
             counts["cost"] += result.cost_usd
+            if failed:
+                meter.error(len(items))
+            else:
+                meter.observe(result.latency_s * len(items), len(items))
             advance(len(items))
 
         requests = [CallRequest(key=key, transcript=items[0].text) for key, items in todo.items()]
-        asyncio.run(classify_many(requests, config, on_result, model=model))
+        with limited(LLM_LIMIT):  # one slot per running classification stage, across runs and workers
+            asyncio.run(classify_many(requests, config, on_result, model=model))
     recordings = sum(len(items) for items in todo.values())
     logger.info(
         "classification (%s, %s): %d requests for %d recordings, %d already classified, %d from stored "
@@ -226,4 +245,5 @@ def classify_calls(database_url: str, settings: Settings) -> ClassificationResul
         counts["tokens"],
         round(counts["cost"], 6),
         requests=len(todo),
+        telemetry=meter.done(known, model=model, requests=len(todo), tokens=counts["tokens"]),
     )

@@ -214,6 +214,33 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Prefect server + UI, work pools, deployments, concurrency limits and a worker; Ctrl-C stops them."""
+    from flows.config import get_settings
+    from flows.serve import run_until_stopped, start
+
+    settings = get_settings()
+    services, api_url = start(
+        settings,
+        host=args.host,
+        port=args.port,
+        deploy=not args.no_deploy,
+        worker=not args.no_worker,
+        say=console.print,
+    )
+    ui = api_url.removesuffix("/api")
+    console.print(f"\n[green]ready[/]: Prefect UI on {ui}  (PREFECT_API_URL={api_url})")
+    console.print(
+        "  deployments: daily-compliance (02:00 daily), backfill, on-arrival (every minute), asr-backlog"
+    )
+    console.print(
+        f"  run one now:  PREFECT_API_URL={api_url} .venv/bin/prefect deployment run "
+        "daily-compliance/daily-compliance -p date=YYYY-MM-DD"
+    )
+    console.print("  Ctrl-C stops the worker and the server")
+    return run_until_stopped(services, say=console.print)
+
+
 def cmd_asr(args: argparse.Namespace) -> int:
     if args.action == "train":
         # the reproducible recipe of the bundled model (inference/asr_train.py); arguments pass through
@@ -325,6 +352,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["new-key", "reveal"])
     p.add_argument("call_id", nargs="?")
     p.set_defaults(func=cmd_vault)
+
+    p = sub.add_parser(
+        "serve", help="Prefect server + UI, work pools, deployments (prefect.yaml) and a worker; Ctrl-C stops"
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=4200)
+    p.add_argument("--no-deploy", action="store_true", help="do not run prefect deploy --all")
+    p.add_argument("--no-worker", action="store_true", help="do not start the process worker")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("ui", help="start the Prefect server and UI on the pipeline's Prefect home")
     p.add_argument("--port", type=int, default=4200)

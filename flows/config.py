@@ -90,6 +90,27 @@ class Settings(BaseSettings):
         description="Route (alias in llm_config) that classifies calls; default: the offline local model.",
     )
 
+    task_runner: str = Field(
+        default="threads",
+        pattern="^(threads|dask|ray)$",
+        description="Where the per-call stages run: threads (this process), dask or ray (a cluster).",
+    )
+    cluster_address: str | None = Field(
+        default=None,
+        description="Scheduler of an existing Dask (tcp://host:8786) or Ray (ray://host:10001) cluster. "
+        "Unset with dask: a local cluster of dask_workers processes is started for the run.",
+    )
+    dask_workers: int = Field(default=2, ge=1, description="Worker processes of the local Dask cluster.")
+    shards: int = Field(
+        default=0,
+        ge=0,
+        description="Tasks each per-call stage is split into (by a hash of the call's recording). "
+        "0: 1 with threads, the number of workers with a local Dask cluster, 4 on a remote cluster.",
+    )
+    llm_concurrency: int = Field(default=4, ge=1, description="Global limit: classification stages at once.")
+    gpu_concurrency: int = Field(default=1, ge=1, description="Global limit: GPU stages at once per pool.")
+    backfill_concurrency: int = Field(default=2, ge=1, description="Global limit: backfill days at once.")
+
     @property
     def pgdata(self) -> Path:
         return self.state_dir / "pgdata"

@@ -8,6 +8,8 @@ embedded once. Only redacted text is embedded; the dbt models ``int_similar_tran
 
 from __future__ import annotations
 
+import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import psycopg
@@ -17,6 +19,8 @@ from prefect.cache_policies import NONE
 
 from flows.config import Settings
 from flows.progress import progress_bar
+from flows.runtime import GPU_LIMIT, STAGE_RETRIES, WHOLE, Shard, limited, stage_lock
+from flows.telemetry import StageMeter, StageTelemetry
 
 EMBEDDING_COLUMNS = ("sha256", "model", "text_hash", "call_id", "dimension", "embedding")
 TABLE_DIMENSION = 384  # raw.transcript_embeddings.embedding is vector(384) (sql/007)
@@ -29,13 +33,20 @@ class EmbeddingResult:
     skipped: int
     texts_embedded: int
     model_id: str | None
+    telemetry: StageTelemetry | None = None
 
 
-@task(name="embed-transcripts", cache_policy=NONE, retries=1)
-def embed_transcripts(database_url: str, settings: Settings) -> EmbeddingResult:
+@task(name="embed-transcripts", cache_policy=NONE, **STAGE_RETRIES)
+def embed_transcripts(database_url: str, settings: Settings, shard: Shard = WHOLE) -> EmbeddingResult:
+    with stage_lock(database_url, f"embed-transcripts:{shard}"):
+        return _embed_pending(database_url, settings, shard)
+
+
+def _embed_pending(database_url: str, settings: Settings, shard: Shard) -> EmbeddingResult:
     from inference.embeddings import Embedder, EmbeddingConfig, text_hash
 
     logger = get_run_logger()
+    meter = StageMeter("embeddings")
     with psycopg.connect(database_url) as conn:
         latest = conn.execute(
             """select distinct on (r.sha256) r.sha256, r.call_id, r.text
@@ -46,9 +57,10 @@ def embed_transcripts(database_url: str, settings: Settings) -> EmbeddingResult:
         stored = dict(
             conn.execute("select sha256 || '|' || model, text_hash from raw.transcript_embeddings").fetchall()
         )
+    latest = [row for row in latest if shard.holds(row[0])]
     if not latest:
         logger.info("embeddings: no redacted transcript to embed")
-        return EmbeddingResult("embeddings", 0, 0, 0, None)
+        return EmbeddingResult("embeddings", 0, 0, 0, None, meter.done())
     embedder = Embedder(EmbeddingConfig(model=settings.embedding_model, device=settings.embedding_device))
     if embedder.dimension != TABLE_DIMENSION:
         raise ValueError(
@@ -62,10 +74,15 @@ def embed_transcripts(database_url: str, settings: Settings) -> EmbeddingResult:
     ]
     if not todo:
         logger.info("embeddings (%s): nothing new, %d recordings embedded", embedder.model_id, len(latest))
-        return EmbeddingResult("embeddings", 0, len(latest), 0, embedder.model_id)
+        telemetry = meter.done(len(latest), model=embedder.model_id)
+        return EmbeddingResult("embeddings", 0, len(latest), 0, embedder.model_id, telemetry)
     distinct = list(dict.fromkeys(h for *_, h in todo))
     text_of = {h: text for _, _, text, h in todo}
-    with progress_bar("embeddings", total=len(distinct)) as advance:
+    started = time.perf_counter()
+    with (
+        limited(GPU_LIMIT) if embedder.device == "cuda" else nullcontext(),
+        progress_bar(f"embeddings {shard}", total=len(distinct)) as advance,
+    ):
         seen = [0]
 
         def progress(done: int, total: int) -> None:  # windows encoded so far, of all windows
@@ -74,6 +91,7 @@ def embed_transcripts(database_url: str, settings: Settings) -> EmbeddingResult:
             advance(step)
 
         vectors = embedder.embed([text_of[h] for h in distinct], progress=progress)
+    meter.observe(time.perf_counter() - started, len(distinct))  # one batched call: its time per text
     vector_of = dict(zip(distinct, vectors, strict=True))
     with psycopg.connect(database_url) as conn:
         register_vector(conn)
@@ -95,4 +113,8 @@ def embed_transcripts(database_url: str, settings: Settings) -> EmbeddingResult:
         len(distinct),
         len(latest) - len(todo),
     )
-    return EmbeddingResult("embeddings", len(todo), len(latest) - len(todo), len(distinct), embedder.model_id)
+    telemetry = meter.done(len(latest) - len(todo), model=embedder.model_id, distinct_texts=len(distinct))
+    telemetry.items = len(todo)  # recordings embedded (identical texts share one vector)
+    return EmbeddingResult(
+        "embeddings", len(todo), len(latest) - len(todo), len(distinct), embedder.model_id, telemetry
+    )

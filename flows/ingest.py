@@ -24,7 +24,7 @@ from flows.db import copy_rows
 from flows.progress import progress_bar
 from flows.readers import Table, read_table
 from flows.rejects import Reject, replace_rejects
-from flows.runtime import current_run_id
+from flows.runtime import IO_RETRIES, current_run_id, stage_lock
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
 from inference.contract import (
     ContractError,
@@ -185,7 +185,7 @@ def _parse_rows(
 
 
 # ---------------------------------------------------------------------------------------------- tasks
-@task(cache_policy=NONE, retries=1)
+@task(cache_policy=NONE, **IO_RETRIES)
 def reject_file(url: str, kind: str, path: Path, reason: str) -> LoadResult:
     """A whole file that cannot be read as the contract says (name, type, headers)."""
     sha = file_sha256(path)
@@ -200,7 +200,7 @@ def reject_file(url: str, kind: str, path: Path, reason: str) -> LoadResult:
     return LoadResult(path.name, "rejected", rejected=1)
 
 
-@task(cache_policy=NONE, retries=1)
+@task(cache_policy=NONE, **IO_RETRIES)
 def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
@@ -229,11 +229,11 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
     return LoadResult(path.name, "replaced" if recorded else "loaded", len(rows), len(rejects))
 
 
-@task(cache_policy=NONE, retries=1)
+@task(cache_policy=NONE, **IO_RETRIES)
 def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
-    with psycopg.connect(url) as conn:
+    with stage_lock(url, "ingest-calls"), psycopg.connect(url) as conn:  # one loader at a time
         data, sha, recorded = _read_if_changed(conn, "calls", path)
         if recorded == sha:  # same bytes as last time: nothing to parse, nothing to write
             return LoadResult(path.name, "unchanged")
@@ -316,13 +316,13 @@ def describe_audio(root: AudioRoot, info: ObjectInfo) -> tuple:
     )
 
 
-@task(cache_policy=NONE, retries=1)
+@task(cache_policy=NONE, **IO_RETRIES)
 def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadResult:
     """Describe every recording that ``raw.calls`` points to and that is new or changed under the root."""
     logger = get_run_logger()
     root = open_audio_root(audio_root, settings)
     run_id = current_run_id()
-    with psycopg.connect(url) as conn:
+    with stage_lock(url, "ingest-audio"), psycopg.connect(url) as conn:
         wanted = [
             r[0]
             for r in conn.execute(

@@ -8,14 +8,16 @@ from prefect.cache_policies import NONE
 from expectations.checkpoint import CheckpointReport, ExpectationsFailed, run_checkpoint
 from flows.config import get_settings
 from flows.db import sqlalchemy_url
+from flows.runtime import stage_lock
 
 
 @task(name="gx-checkpoint", cache_policy=NONE)
 def gx_checkpoint(database_url: str) -> CheckpointReport:
     settings = get_settings()
-    report = run_checkpoint(
-        sqlalchemy_url(database_url), database_url, settings.gx_dir, settings.contract().audited_status
-    )
+    with stage_lock(database_url, "gx-checkpoint"):  # one GX context writes the Data Docs at a time
+        report = run_checkpoint(
+            sqlalchemy_url(database_url), database_url, settings.gx_dir, settings.contract().audited_status
+        )
     logger = get_run_logger()
     if not report.success:
         raise ExpectationsFailed(report)

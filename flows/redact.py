@@ -7,6 +7,7 @@ the vault. Redacted text goes to ``raw.redacted_transcripts``; the values go to 
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from prefect.cache_policies import NONE
 from flows.config import Settings
 from flows.db import copy_rows
 from flows.progress import progress_bar
+from flows.runtime import STAGE_RETRIES, WHOLE, Shard, stage_lock
+from flows.telemetry import StageMeter, StageTelemetry
 from flows.vault import Vault, store, vault_key
 
 REDACTED_COLUMNS = (
@@ -39,6 +42,7 @@ class RedactionResult:
     processed: int
     skipped: int
     entities: int
+    telemetry: StageTelemetry | None = None
 
 
 def _pending(conn: psycopg.Connection, version: str) -> dict[tuple[str, str, str], list[tuple]]:
@@ -61,31 +65,45 @@ def _pending(conn: psycopg.Connection, version: str) -> dict[tuple[str, str, str
     return groups
 
 
-@task(name="redact-transcripts", cache_policy=NONE, retries=1)
-def redact_transcripts(database_url: str, settings: Settings) -> RedactionResult:
+@task(name="redact-transcripts", cache_policy=NONE, **STAGE_RETRIES)
+def redact_transcripts(database_url: str, settings: Settings, shard: Shard = WHOLE) -> RedactionResult:
+    with stage_lock(database_url, f"redact-transcripts:{shard}"):
+        return _redact_pending(database_url, settings, shard)
+
+
+def _redact_pending(database_url: str, settings: Settings, shard: Shard) -> RedactionResult:
     from inference.redaction import REDACTOR_VERSION, Redactor
 
     logger = get_run_logger()
+    meter = StageMeter("redaction")
     vault = Vault(vault_key(settings))
     with psycopg.connect(database_url) as conn:
-        groups = _pending(conn, REDACTOR_VERSION)
-        done_before = conn.execute(
-            "select count(distinct sha256) from raw.redacted_transcripts where redactor_version = %s",
-            [REDACTOR_VERSION],
-        ).fetchone()[0]
+        groups = {key: c for key, c in _pending(conn, REDACTOR_VERSION).items() if shard.holds(key[0])}
+        done_before = sum(
+            1
+            for (sha,) in conn.execute(
+                "select distinct sha256 from raw.redacted_transcripts where redactor_version = %s",
+                [REDACTOR_VERSION],
+            )
+            if shard.holds(sha)
+        )
     if not groups:
         logger.info(
             "redaction (%s): nothing new, %d recordings already redacted", REDACTOR_VERSION, done_before
         )
-        return RedactionResult("redaction", 0, done_before, 0)
+        return RedactionResult("redaction", 0, done_before, 0, meter.done(done_before))
     redactor = Redactor(
         languages=tuple(settings.redact_languages),
         keep=tuple(settings.redact_keep),
         country_code=settings.default_country_code,
     )
     total_entities = 0
-    with psycopg.connect(database_url) as conn, progress_bar("redaction", total=len(groups)) as advance:
+    with (
+        psycopg.connect(database_url) as conn,
+        progress_bar(f"redaction {shard}", total=len(groups)) as advance,
+    ):
         for (sha, model_id, chunking_id), channels in groups.items():
+            started = time.perf_counter()
             known = {value: token for token, value in vault.mapping(conn, sha).items()}
             redactions = redactor.redact_all([text for _, _, text in channels], known=known)
             new_entities: dict[str, tuple[str, str]] = {}  # a token's first value, as it was first heard
@@ -109,6 +127,7 @@ def redact_transcripts(database_url: str, settings: Settings) -> RedactionResult
             with conn.transaction():  # one recording at a time: a crash keeps what was redacted
                 store(conn, vault.rows(sha, new_entities))
                 copy_rows(conn, "raw.redacted_transcripts", REDACTED_COLUMNS, rows)
+            meter.observe(time.perf_counter() - started)
             advance()
     logger.info(
         "redaction (%s): %d recordings redacted, %d entities replaced, %d already redacted",
@@ -117,4 +136,5 @@ def redact_transcripts(database_url: str, settings: Settings) -> RedactionResult
         total_entities,
         done_before,
     )
-    return RedactionResult("redaction", len(groups), done_before, total_entities)
+    telemetry = meter.done(done_before, redactor=REDACTOR_VERSION, entities=total_entities)
+    return RedactionResult("redaction", len(groups), done_before, total_entities, telemetry)

@@ -10,6 +10,8 @@ from typing import Protocol
 
 from flows.config import Settings
 
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}  # the input contract's formats
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -24,6 +26,8 @@ class AudioRoot(Protocol):
     def stat(self, relative: str) -> ObjectInfo | None: ...
 
     def local_path(self, relative: str, info: ObjectInfo) -> Path: ...
+
+    def listing(self) -> dict[str, ObjectInfo]: ...
 
 
 class LocalAudioRoot:
@@ -47,6 +51,17 @@ class LocalAudioRoot:
     def local_path(self, relative: str, info: ObjectInfo) -> Path:
         return self._path(relative)
 
+    def listing(self) -> dict[str, ObjectInfo]:
+        """Every recording under the folder (hidden files and partial uploads left out)."""
+        found: dict[str, ObjectInfo] = {}
+        for path in self.folder.rglob("*"):
+            if path.suffix.lower() not in AUDIO_SUFFIXES or path.name.startswith(".") or not path.is_file():
+                continue
+            relative = path.relative_to(self.folder).as_posix()
+            st = path.stat()
+            found[relative] = ObjectInfo(relative, f"{st.st_size}-{st.st_mtime_ns}", st.st_size)
+        return found
+
 
 class S3AudioRoot:
     """An S3 (or S3-compatible) prefix read through prefect-aws; objects are cached by ETag."""
@@ -54,6 +69,8 @@ class S3AudioRoot:
     def __init__(self, uri: str, settings: Settings) -> None:
         from prefect_aws import AwsCredentials, S3Bucket
         from prefect_aws.client_parameters import AwsClientParameters
+
+        from flows.runtime import S3_TIMEOUTS
 
         without_scheme = uri[len("s3://") :]
         bucket, _, prefix = without_scheme.partition("/")
@@ -65,7 +82,9 @@ class S3AudioRoot:
             aws_access_key_id=settings.aws_access_key_id,
             aws_secret_access_key=settings.aws_secret_access_key,
             region_name=settings.aws_region,
-            aws_client_parameters=AwsClientParameters(endpoint_url=settings.s3_endpoint_url),
+            aws_client_parameters=AwsClientParameters(
+                endpoint_url=settings.s3_endpoint_url, config=S3_TIMEOUTS
+            ),
         )
         self.bucket = S3Bucket(bucket_name=bucket, credentials=credentials, bucket_folder=self.prefix)
         self.cache = settings.audio_cache / hashlib.sha256(uri.encode()).hexdigest()[:16]
@@ -84,6 +103,9 @@ class S3AudioRoot:
 
     def stat(self, relative: str) -> ObjectInfo | None:
         return self._list().get(relative)
+
+    def listing(self) -> dict[str, ObjectInfo]:
+        return {k: v for k, v in self._list().items() if Path(k).suffix.lower() in AUDIO_SUFFIXES}
 
     def local_path(self, relative: str, info: ObjectInfo) -> Path:
         target = self.cache / info.etag / relative

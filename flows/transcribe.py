@@ -6,7 +6,9 @@ transcribes again. Worker processes load the model once each and take calls in g
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -20,7 +22,9 @@ from flows.config import Settings
 from flows.db import write_stage
 from flows.progress import progress_bar
 from flows.rejects import Reject
+from flows.runtime import GPU_LIMIT, STAGE_RETRIES, WHOLE, Shard, limited, stage_lock
 from flows.storage import AudioRoots
+from flows.telemetry import StageMeter, StageTelemetry
 
 TRANSCRIPT_COLUMNS = (
     "sha256",
@@ -53,6 +57,7 @@ class TranscriptionResult:
     skipped: int
     rejected: int
     model_id: str | None
+    telemetry: StageTelemetry | None = None
 
 
 def asr_config(settings: Settings):
@@ -70,13 +75,16 @@ def asr_config(settings: Settings):
 def _init_worker(config) -> None:
     from inference.asr import Transcriber
 
-    _WORKER["transcriber"] = Transcriber(config)
+    if _WORKER.get("config") != config:  # a fanned-out shard's process keeps its model between tasks
+        _WORKER["transcriber"] = Transcriber(config)
+        _WORKER["config"] = config
 
 
-def _transcribe_group(group: list[tuple[str, str, float]]) -> list[tuple[str, list | str]]:
-    """[(sha256, local path, onset)] → [(sha256, transcripts or an error message)] in one worker."""
+def _transcribe_group(group: list[tuple[str, str, float]]) -> tuple[list[tuple[str, list | str]], float]:
+    """[(sha256, local path, onset)] → ([(sha256, transcripts or error)], seconds of work) in one worker."""
     from inference.asr import CallAudio
 
+    started = time.perf_counter()
     transcriber = _WORKER["transcriber"]
     calls, results = [], []
     for sha, local, onset in group:
@@ -87,7 +95,7 @@ def _transcribe_group(group: list[tuple[str, str, float]]) -> list[tuple[str, li
             continue
         calls.append(CallAudio(key=sha, samples=samples, sample_rate=rate, onset_s=onset))
     results.extend(transcriber.transcribe_calls(calls))
-    return results
+    return results, time.perf_counter() - started
 
 
 def _rows(
@@ -107,17 +115,24 @@ def _rows(
     return transcript_rows, segment_rows
 
 
-@task(name="transcribe", cache_policy=NONE, retries=1)
-def transcribe(database_url: str, settings: Settings) -> TranscriptionResult:
+@task(name="transcribe", cache_policy=NONE, **STAGE_RETRIES)
+def transcribe(database_url: str, settings: Settings, shard: Shard = WHOLE) -> TranscriptionResult:
+    with stage_lock(database_url, f"transcribe:{shard}"):
+        return _transcribe_pending(database_url, settings, shard)
+
+
+def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> TranscriptionResult:
     from inference.asr import model_id_for
+    from inference.devices import resolve_device
 
     logger = get_run_logger()
+    meter = StageMeter("transcription")
     config = asr_config(settings)
     if config.model.endswith(".nemo") and not Path(config.model).exists():
         logger.warning(
             "no ASR model at %s: transcription skipped (make one: callaudit asr train)", config.model
         )
-        return TranscriptionResult("transcription", 0, 0, 0, None)
+        return TranscriptionResult("transcription", 0, 0, 0, None, meter.done())
     model_id = model_id_for(config)
     with psycopg.connect(database_url) as conn:
         todo = conn.execute(
@@ -137,11 +152,13 @@ def transcribe(database_url: str, settings: Settings) -> TranscriptionResult:
             [model_id, config.chunking_id],
         ).fetchall()
         with_speech = conn.execute(
-            "select count(distinct sha256) from raw.audio_analysis where speech_onset_s is not null"
-        ).fetchone()[0]
+            "select distinct sha256 from raw.audio_analysis where speech_onset_s is not null"
+        ).fetchall()
+    todo = [row for row in todo if shard.holds(row[0])]
+    with_speech = sum(1 for (sha,) in with_speech if shard.holds(sha))
     if not todo:
         logger.info("transcription (%s): nothing new, %d already transcribed", model_id, with_speech)
-        return TranscriptionResult("transcription", 0, with_speech, 0, model_id)
+        return TranscriptionResult("transcription", 0, with_speech, 0, model_id, meter.done(with_speech))
     roots = AudioRoots(settings)
     jobs, call_ids, paths = [], {}, {}
     for sha, audio_path, root_uri, etag, size, onset, call_id in todo:
@@ -149,18 +166,33 @@ def transcribe(database_url: str, settings: Settings) -> TranscriptionResult:
         call_ids[sha], paths[sha] = call_id, audio_path
     group_size = max(settings.asr_batch_size, 8)
     groups = [jobs[i : i + group_size] for i in range(0, len(jobs), group_size)]
-    workers = max(1, min(settings.asr_workers, len(groups)))
+    workers = 1 if shard.fanned_out else max(1, min(settings.asr_workers, len(groups)))
+    on_gpu = resolve_device(config.device) == "cuda"
     transcript_rows, segment_rows, rejects = [], [], []
     with (
-        progress_bar("transcription", total=len(jobs)) as advance,
-        ProcessPoolExecutor(
-            max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(config,)
-        ) as pool,
+        limited(GPU_LIMIT) if on_gpu else nullcontext(),
+        progress_bar(f"transcription {shard}", total=len(jobs)) as advance,
+        ExitStack() as stack,
     ):
-        for results in pool.map(_transcribe_group, groups):
+        if workers > 1:
+            pool = stack.enter_context(
+                ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(config,),
+                )
+            )
+            outcomes = pool.map(_transcribe_group, groups)
+        else:  # in this process (a shard of a fanned-out run, or a single group)
+            _init_worker(config)
+            outcomes = map(_transcribe_group, groups)
+        for results, seconds in outcomes:
+            meter.observe(seconds, len(results))
             for sha, outcome in results:
                 advance()
                 if isinstance(outcome, str):
+                    meter.error()
                     rejects.append(Reject(paths[sha], "transcription", f"transcription failed: {outcome}"))
                     continue
                 t_rows, s_rows = _rows(sha, call_ids[sha], outcome, model_id, config.chunking_id)
@@ -177,10 +209,14 @@ def transcribe(database_url: str, settings: Settings) -> TranscriptionResult:
     )
     done = len(jobs) - len(rejects)
     logger.info(
-        "transcription (%s): %d transcribed, %d already known, %d quarantined",
+        "transcription (%s, shard %s): %d transcribed, %d already known, %d quarantined",
         model_id,
+        shard,
         done,
         with_speech - len(todo),
         len(rejects),
     )
-    return TranscriptionResult("transcription", done, with_speech - len(todo), len(rejects), model_id)
+    telemetry = meter.done(with_speech - len(todo), model=model_id, device="cuda" if on_gpu else "cpu")
+    return TranscriptionResult(
+        "transcription", done, with_speech - len(todo), len(rejects), model_id, telemetry
+    )

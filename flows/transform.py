@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger
 
 from flows.config import REPO_ROOT, Settings, get_settings
 from flows.db import dbt_env
+from flows.runtime import stage_lock
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -21,6 +22,7 @@ class DbtSummary:
     success: bool
     nodes: int
     failed: list[str]
+    node_seconds: list[float] = field(default_factory=list)  # each node's execution time
 
 
 def dbt_vars(settings: Settings) -> str:
@@ -52,7 +54,15 @@ def dbt_environment(url: str):
 
 @flow(name="dbt-build")
 def dbt_build(database_url: str, select: str | None = None) -> DbtSummary:
-    """``dbt build``: seeds, staging, intermediate, marts, their tests and unit tests."""
+    """``dbt build``: seeds, staging, intermediate, marts, their tests and unit tests.
+
+    One build at a time per warehouse (an advisory lock): dbt replaces tables, and it is not thread-safe
+    within a process either (a backfill's days run side by side)."""
+    with stage_lock(database_url, "dbt-build"):
+        return _dbt_build(database_url, select)
+
+
+def _dbt_build(database_url: str, select: str | None) -> DbtSummary:
     from dbt_common.events.base_types import EventLevel
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
@@ -65,7 +75,7 @@ def dbt_build(database_url: str, select: str | None = None) -> DbtSummary:
             settings=PrefectDbtSettings(
                 project_dir=DBT_PROJECT_DIR,
                 profiles_dir=DBT_PROJECT_DIR,
-                target_path=Path("target"),
+                target_path=settings.dbt_target_dir,
                 log_level=EventLevel.INFO,
             ),
             raise_on_failure=False,
@@ -77,7 +87,12 @@ def dbt_build(database_url: str, select: str | None = None) -> DbtSummary:
         for r in nodes
         if str(r.status).lower() in ("error", "fail", "runtime error")
     ]
-    summary = DbtSummary(success=bool(result.success) and not failed, nodes=len(nodes), failed=failed)
+    summary = DbtSummary(
+        success=bool(result.success) and not failed,
+        nodes=len(nodes),
+        failed=failed,
+        node_seconds=[float(getattr(r, "execution_time", 0.0) or 0.0) for r in nodes],
+    )
     if not summary.success:
         detail = "\n  ".join(failed) or str(result.exception)
         raise RuntimeError(f"dbt build failed:\n  {detail}")
@@ -101,9 +116,11 @@ def dbt_docs_generate(database_url: str) -> Path:
                 str(DBT_PROJECT_DIR),
                 "--vars",
                 dbt_vars(settings),
+                "--target-path",
+                str(settings.dbt_target_dir),
                 "--quiet",
             ]
         )
     if not result.success:
         raise RuntimeError(f"dbt docs generate failed: {result.exception}")
-    return DBT_PROJECT_DIR / "target" / "index.html"
+    return settings.dbt_target_dir / "index.html"

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
+from inference.devices import resolve_device
 from inference.hashing import file_sha256
 
 log = logging.getLogger(__name__)
@@ -428,11 +429,7 @@ class Transcriber:
         self.config = config
         if config.torch_threads is not None:
             torch.set_num_threads(config.torch_threads)
-        if config.device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        else:
-            device = config.device
-        self.device = torch.device(device)
+        self.device = torch.device(resolve_device(config.device))
 
         from nemo.collections.asr.models import ASRModel
 

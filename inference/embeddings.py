@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from inference.devices import resolve_device
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CONFIG_VARIABLE = "CALLAUDIT_EMBEDDING_MODEL"
 ProgressCallback = Callable[[int, int], None]
@@ -173,14 +175,6 @@ def _short_name(model: str) -> str:
     return path.name if path.is_dir() else model
 
 
-def _pick_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def _load(resolved: str, device: str, configured: str) -> Any:
     path = Path(resolved).expanduser()
     if (_looks_like_path(resolved) or path.exists()) and not path.is_dir():
@@ -213,7 +207,7 @@ class Embedder:
         if self.config.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, not {self.config.batch_size}")
         resolved = resolve_model(self.config.model)
-        self.device = _pick_device(self.config.device)
+        self.device = resolve_device(self.config.device)
         self._model = _load(resolved, self.device, self.config.model)
         folder = _model_dir(resolved)
         digest = model_digest(folder) if folder is not None else _state_digest(self._model)

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Set up a fresh machine: system packages (espeak-ng for the synthetic speech), a .venv at the repository
-# root with the locked dependencies (requirements.lock) and callaudit installed in it. Safe to re-run:
-# it does nothing when everything is already in place.
+# Set up a fresh machine: system packages (espeak-ng for the synthetic speech; Chromium with --browser),
+# a .venv at the repository root with the locked dependencies (requirements.lock) and callaudit installed
+# in it. Safe to re-run: it does nothing when everything is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v espeak-ng >/dev/null 2>&1; then
-    echo "setup: installing espeak-ng (Debian) for the synthetic recordings"
+# --browser (make test): also Debian's Chromium, for the end-to-end test of the Prefect UI and the docs
+PACKAGES=()
+command -v espeak-ng >/dev/null 2>&1 || PACKAGES+=(espeak-ng)
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+    PACKAGES+=(chromium fonts-dejavu-core)
+fi
+if [ ${#PACKAGES[@]} -gt 0 ]; then
+    echo "setup: installing ${PACKAGES[*]} (Debian)"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq espeak-ng >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${PACKAGES[@]}" >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3.11}"

@@ -1,7 +1,9 @@
-"""prefect.yaml registers daily-compliance (cron 02:00, yesterday, all prefixes) on a process pool."""
+"""prefect.yaml registers its deployments on the pools of deployments/pools.toml: daily-compliance (cron
+02:00, yesterday, all prefixes, one at a time), backfill, on-arrival (every minute) and asr-backlog (GPU)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,46 +14,59 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+def test_every_pool_template_is_a_valid_base_job_template() -> None:
+    from flows.serve import load_pools
+
+    pools = load_pools()
+    assert {p.name for p in pools} >= {"callaudit-process", "callaudit-gpu"}
+    for pool in pools:
+        template = json.loads(pool.template.read_text(encoding="utf-8"))
+        variables = template["variables"]["properties"]
+        # every {{ placeholder }} of the job configuration is a declared variable
+        placeholders = set()
+        text = json.dumps(template["job_configuration"])
+        for part in text.split("{{")[1:]:
+            placeholders.add(part.split("}}")[0].strip())
+        assert placeholders <= set(variables), (pool.name, placeholders - set(variables))
+    gpu = next(p for p in pools if p.name == "callaudit-gpu")
+    manifest = json.loads(gpu.template.read_text(encoding="utf-8"))["job_configuration"]["job_manifest"]
+    limits = manifest["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert limits["nvidia.com/gpu"] == "{{ gpu_count }}"
+
+
 @pytest.mark.usefixtures("prefect_api")
-def test_prefect_deploy_registers_the_nightly_schedule() -> None:
+def test_prefect_deploy_registers_every_deployment_with_its_schedule() -> None:
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
+    from flows.serve import create_pools, load_pools
+
+    create_pools(load_pools())
     prefect = str(Path(sys.executable).with_name("prefect"))
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "CALLAUDIT_HOME": str(REPO)}
-    subprocess.run(
-        [
-            prefect,
-            "--no-prompt",
-            "work-pool",
-            "create",
-            "callaudit-process",
-            "--type",
-            "process",
-            "--base-job-template",
-            str(REPO / "deployments" / "process-pool.json"),
-            "--overwrite",
-        ],
-        check=True,
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
     deployed = subprocess.run(
         [prefect, "--no-prompt", "deploy", "--all"],
         cwd=REPO,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name("daily-compliance/daily-compliance")
-    assert deployment.work_pool_name == "callaudit-process"
-    assert deployment.parameters == {"date": None, "prefix": None}
-    [schedule] = deployment.schedules
+        daily = client.read_deployment_by_name("daily-compliance/daily-compliance")
+        backfill = client.read_deployment_by_name("backfill/backfill")
+        arrival = client.read_deployment_by_name("on-arrival/on-arrival")
+        backlog = client.read_deployment_by_name("asr-backlog/asr-backlog")
+        gpu_pool = client.read_work_pool("callaudit-gpu")
+    assert daily.work_pool_name == "callaudit-process"
+    assert daily.parameters == {"date": None, "prefix": None}
+    [schedule] = daily.schedules
     assert schedule.schedule.cron == "0 2 * * *"
     assert schedule.schedule.timezone == "Africa/Casablanca"
     assert schedule.active
+    assert daily.concurrency_limit == 1
+    assert backfill.parameter_openapi_schema["required"] == ["start", "end"]
+    [tick] = arrival.schedules
+    assert tick.schedule.interval.total_seconds() == 60
+    assert backlog.work_pool_name == "callaudit-gpu" and gpu_pool.type == "kubernetes"
