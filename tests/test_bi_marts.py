@@ -1,0 +1,310 @@
+"""The BI marts on the real pipeline's output: synthetic inputs → Prefect daily flow → dbt → the dashboards'
+tables (daily_compliance, daily_call_outcomes, attempt_timelines), and what the analyst role may read."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter, defaultdict
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
+
+from tests.conftest import DAY
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+BI_MARTS = ("daily_compliance", "daily_call_outcomes", "attempt_timelines")
+FORBIDDEN = (
+    "raw.calls",
+    "raw.manifest_rows",
+    "vault.pii_tokens",
+    "ops.runs",
+    "ops.rejects",
+    "staging.stg_raw__calls",
+    "intermediate.int_attempts_sequenced",
+    "seeds.branch_map",
+)
+
+
+@pytest.fixture(scope="module")
+def daily_run(dataset: Path, database_url: str):
+    from flows.daily import daily_compliance
+
+    return daily_compliance(
+        date=DAY,
+        manifests_dir=str(dataset / "manifests"),
+        calls_file=str(dataset / "calls.csv"),
+        audio_root=str(dataset / "audio"),
+    )
+
+
+def rows(url: str, sql: str) -> list[dict]:
+    with psycopg.connect(url) as conn, conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(sql).fetchall()
+
+
+def pct(part: int, whole: int) -> Decimal:
+    """PostgreSQL's round(100.0 * part / whole, 1): half away from zero."""
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def test_daily_compliance_adds_up_to_order_compliance(daily_run, database_url: str) -> None:
+    orders = rows(database_url, "select * from marts.order_compliance")
+    first_line = {
+        r["order_key"]: r["caller_number"]
+        for r in rows(
+            database_url, "select order_key, caller_number from marts.call_attempts where attempt_number = 1"
+        )
+    }
+    expected: dict[tuple, Counter] = defaultdict(Counter)
+    for o in orders:
+        group = (
+            o["suspended_on"],
+            o["order_type"],
+            o["offer"],
+            o["expected_branch"],
+            o["motif_key"],
+            first_line.get(o["order_key"]),
+        )
+        c = expected[group]
+        c["orders"] += 1
+        c["compliant_orders"] += o["compliant"]
+        c["branch_failed_orders"] += not o["branch_ok"]
+        c["attempts_failed_orders"] += not o["attempts_ok"]
+        c["gap_failed_orders"] += not o["gap_ok"]
+        c["outcome_failed_orders"] += o["outcome_ok"] is False
+        c["outcome_pending_orders"] += o["outcome_ok"] is None
+        c["needs_review_orders"] += o["needs_review"]
+        c["duplicate_orders"] += not o["duplicate_ok"]
+        c["attempts"] += o["attempts"]
+        c["duplicate_attempts"] += o["attempts"] - o["counted_attempts"]
+    got = rows(database_url, "select * from marts.daily_compliance")
+    by_group = {
+        (
+            r["suspended_on"],
+            r["order_type"],
+            r["offer"],
+            r["expected_branch"],
+            r["motif_key"],
+            r["technician_line"],
+        ): r
+        for r in got
+    }
+    assert len(by_group) == len(got), "two rows share a group: the grain is broken"
+    assert set(by_group) == set(expected)
+    for group, counts in expected.items():
+        row = by_group[group]
+        assert {k: row[k] for k in counts} == {k: counts[k] for k in counts}, group
+        assert row["non_compliant_orders"] == counts["orders"] - counts["compliant_orders"], group
+        assert row["compliant_pct"] == pct(counts["compliant_orders"], counts["orders"]), group
+    assert sum(r["orders"] for r in got) == len(orders) == daily_run.orders
+    # the data set exercises what the sums are about, so the comparison above is not vacuous
+    for column in (
+        "branch_failed_orders",
+        "attempts_failed_orders",
+        "gap_failed_orders",
+        "outcome_failed_orders",
+    ):
+        assert sum(r[column] for r in got) > 0, column
+    assert sum(r["duplicate_attempts"] for r in got) > 0
+    assert len({r["technician_line"] for r in got if r["technician_line"]}) > 3
+    assert any(0 < r["compliant_pct"] < 100 for r in got)
+
+
+def test_daily_compliance_matches_the_runs_verdict_summary(daily_run, database_url: str) -> None:
+    """The dashboard and the run's own summary (Prefect artifact) tell the same story per type and offer."""
+    got = rows(
+        database_url,
+        """select order_type, offer, sum(orders) as orders, sum(compliant_orders) as compliant,
+                  sum(branch_failed_orders) as branch, sum(attempts_failed_orders) as attempts,
+                  sum(gap_failed_orders) as gap, sum(outcome_failed_orders) as outcome,
+                  sum(outcome_pending_orders) as pending, sum(needs_review_orders) as review
+           from marts.daily_compliance group by 1, 2""",
+    )
+    mart = {(r["order_type"], r["offer"]): tuple(r.values())[2:] for r in got}
+    summary = {
+        (v.order_type, v.offer): (
+            v.orders,
+            v.compliant,
+            v.branch_failed,
+            v.attempts_failed,
+            v.gap_failed,
+            v.outcome_failed,
+            v.outcome_pending,
+            v.needs_review,
+        )
+        for v in daily_run.verdicts
+    }
+    assert mart == summary and len(summary) == 4
+
+
+def test_attempt_timelines_recompute_from_call_attempts(daily_run, database_url: str) -> None:
+    attempts = rows(
+        database_url,
+        "select attempt_key, order_key, attempt_number, started_at, duration_s, is_duplicate, outcome "
+        "from marts.call_attempts order by order_key, attempt_number",
+    )
+    timeline = {r["attempt_key"]: r for r in rows(database_url, "select * from marts.attempt_timelines")}
+    assert set(timeline) == {a["attempt_key"] for a in attempts}
+    first: dict[str, object] = {}
+    previous: dict[str, object] = {}
+    counted: Counter = Counter()
+    for a in attempts:
+        t = timeline[a["attempt_key"]]
+        key = a["order_key"]
+        first.setdefault(key, a["started_at"])
+        if key in previous:
+            minutes = (a["started_at"] - previous[key]).total_seconds() / 60
+            assert abs(float(t["minutes_since_previous"]) - minutes) < 0.006, a["attempt_key"]
+            assert t["is_gap_ok"] == (minutes >= 120), a["attempt_key"]
+        else:
+            assert t["minutes_since_previous"] is None and t["attempt_number"] == 1
+        since_first = (a["started_at"] - first[key]).total_seconds() / 60
+        assert abs(float(t["minutes_since_first"]) - since_first) < 0.006, a["attempt_key"]
+        previous[key] = a["started_at"]
+        if not a["is_duplicate"]:
+            counted[key] += 1
+        assert t["is_counted"] is not a["is_duplicate"]
+        assert t["counted_attempt_number"] == (None if a["is_duplicate"] else counted[key])
+        assert t["called_at"] == a["started_at"] and t["outcome"] == a["outcome"]
+        assert t["ended_at"] == a["started_at"] + timedelta(seconds=float(a["duration_s"]))
+    # rule 2's count per order is the last counted position
+    compliance = {r["order_key"]: r for r in rows(database_url, "select * from marts.order_compliance")}
+    for key, n in counted.items():
+        assert compliance[key]["counted_attempts"] == n, key
+    assert max(Counter(a["order_key"] for a in attempts).values()) >= 3
+    assert any(a["is_duplicate"] for a in attempts)
+    assert any(
+        t["minutes_since_previous"] is not None and t["minutes_since_previous"] < 120
+        for t in timeline.values()
+    )
+
+
+def test_daily_call_outcomes_count_every_call_once(daily_run, database_url: str) -> None:
+    from flows.config import get_settings
+
+    tz = ZoneInfo(get_settings().timezone)
+    calls = rows(
+        database_url,
+        """select c.call_id, c.branch, c.start_time, c.duration_s, f.duration_s as audio_s,
+                  a.outcome, a.speech_onset_s, d.call_id is not null as is_duplicate
+           from raw.calls c
+           left join raw.audio_files f on f.audio_path = c.audio_path
+           left join intermediate.int_audio_analysis_latest a on a.audio_sha256 = f.sha256
+           left join intermediate.int_attempt_duplicates d on d.call_id = c.call_id""",
+    )
+    assert len({c["call_id"] for c in calls}) == len(calls) > 0
+    expected: dict[tuple, Counter] = defaultdict(Counter)
+    talk: dict[tuple, float] = defaultdict(float)
+    for c in calls:
+        group = (c["start_time"].astimezone(tz).date(), c["branch"], c["outcome"] or "not_analysed")
+        expected[group]["calls"] += 1
+        expected[group]["duplicate_calls"] += c["is_duplicate"]
+        if c["speech_onset_s"] is not None:
+            expected[group]["calls_with_speech"] += 1
+            talk[group] += max(float(c["audio_s"]) - c["speech_onset_s"], 0)
+    got = rows(database_url, "select * from marts.daily_call_outcomes")
+    by_group = {(r["called_on"], r["branch"], r["outcome"]): r for r in got}
+    assert len(by_group) == len(got) and set(by_group) == set(expected)
+    branch_day = Counter()
+    for (day, branch, _), counts in expected.items():
+        branch_day[day, branch] += counts["calls"]
+    for group, counts in expected.items():
+        row = by_group[group]
+        assert {k: row[k] for k in counts} == {k: counts[k] for k in counts}, group
+        assert row["branch_day_calls"] == branch_day[group[:2]], group
+        assert row["calls_pct"] == pct(counts["calls"], branch_day[group[:2]]), group
+        assert row["is_answered"] == (group[2] == "answered")
+        # the mart reads the recording's duration rounded to 0.01 s (stg_raw__audio_files)
+        assert abs(float(row["total_talk_s"]) - talk[group]) <= 0.005 * counts["calls_with_speech"] + 0.01, (
+            group
+        )
+    assert sum(r["calls"] for r in got) == len(calls) == daily_run.ingest["calls"]["rows"]
+    assert sum(r["duplicate_calls"] for r in got) > 0
+    assert {"answered", "voicemail", "no_answer"} <= {r["outcome"] for r in got}
+    assert sum(r["calls_with_speech"] for r in got) > 0 and len({r["called_on"] for r in got}) > 1
+
+
+def test_analyst_reads_every_mart_and_nothing_else(daily_run, database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        marts = {
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            )
+        }
+    assert {"order_compliance", "call_attempts", "similar_calls", *BI_MARTS} <= marts
+    with psycopg.connect(database_url) as conn:
+        conn.execute("set role callaudit_analyst")
+        for table in sorted(marts):
+            count = conn.execute(f"select count(*) from marts.{table}").fetchone()[0]
+            if table in BI_MARTS:
+                assert count > 0, table
+    for table in FORBIDDEN:
+        with psycopg.connect(database_url) as conn:
+            conn.execute("set role callaudit_analyst")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select * from {table} limit 1")
+    with psycopg.connect(database_url) as conn:
+        conn.execute("set role callaudit_analyst")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("delete from marts.daily_compliance")
+
+
+def test_a_bi_login_in_role_callaudit_analyst_reads_the_marts(daily_run, database_url: str) -> None:
+    """The README's recipe for a BI tool's login: create role … login password … in role callaudit_analyst."""
+    name = f"bi_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"create role {name} login password 'change-me' in role callaudit_analyst")
+    login = make_conninfo(database_url, user=name, password="change-me")
+    try:
+        with psycopg.connect(login) as conn:
+            assert conn.execute("select current_user").fetchone()[0] == name
+            total = conn.execute("select sum(orders) from marts.daily_compliance").fetchone()[0]
+            assert total == daily_run.orders
+        for table in ("raw.calls", "vault.pii_tokens", "ops.runs"):
+            with psycopg.connect(login) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select * from {table} limit 1")
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"drop role {name}")
+
+
+def test_marts_are_documented_for_dbt_docs_and_dashboards_exposed(daily_run) -> None:
+    """Every mart and each of its columns has a description (a compliance officer reads them in dbt docs),
+    every mart has an enforced contract and data tests, the BI marts have unit tests, and the dashboards
+    are exposures on the BI marts."""
+    from flows.config import get_settings
+
+    manifest = json.loads((get_settings().dbt_target_dir / "manifest.json").read_text())
+    marts = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["original_file_path"].startswith("models/marts/")
+    ]
+    assert {m["name"] for m in marts} >= {"order_compliance", "call_attempts", "similar_calls", *BI_MARTS}
+    undocumented = [m["name"] for m in marts if len(m["description"].strip()) < 40]
+    undocumented += [
+        f"{m['name']}.{c}" for m in marts for c, col in m["columns"].items() if not col["description"]
+    ]
+    assert not undocumented
+    assert all(m["contract"]["enforced"] for m in marts)
+    tested = {
+        n["attached_node"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test" and n.get("attached_node")
+    }
+    assert all(m["unique_id"] in tested for m in marts)
+    unit_tested = {n["model"] for n in manifest["unit_tests"].values()}
+    assert set(BI_MARTS) <= unit_tested
+    dashboards = [e for e in manifest["exposures"].values() if e["type"] == "dashboard"]
+    exposed = {node.split(".")[-1] for e in dashboards for node in e["depends_on"]["nodes"]}
+    assert set(BI_MARTS) <= exposed
+    assert all(e["url"] and e["owner"]["name"] and e["description"] for e in dashboards)
