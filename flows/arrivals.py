@@ -21,7 +21,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.config import Settings, get_settings
-from flows.daily import _resolve_inputs, daily_compliance, prepare_database
+from flows.daily import daily_compliance, prepare_database, resolve_inputs
 from flows.runtime import IO_RETRIES
 from flows.storage import open_audio_root
 from inference.contract import ContractError, parse_manifest_name
@@ -133,7 +133,7 @@ def on_arrival(
 
     logger = get_run_logger()
     settings = get_settings()
-    manifests, calls, audio = _resolve_inputs(settings, manifests_dir, calls_file, audio_root)
+    manifests, calls, audio = resolve_inputs(settings, manifests_dir, calls_file, audio_root)
     url = prepare_database()
     new, days = find_arrivals(url, manifests, calls, audio)
     if not new:

@@ -1,4 +1,5 @@
-"""The daily compliance run: ingest → audio → ASR → redaction → classification → dbt build → GX."""
+"""The daily compliance run: ingest → infer-calls (audio → ASR → redaction → classification → embeddings)
+→ dbt build → GX → verdicts, artifacts and stage telemetry."""
 
 from __future__ import annotations
 
@@ -316,7 +317,7 @@ def _count_rejects(database_url: str) -> int:
         return conn.execute("select count(*) from ops.rejects").fetchone()[0]
 
 
-def _resolve_inputs(
+def resolve_inputs(
     settings: Settings, manifests_dir: str | None, calls_file: str | None, audio_root: str | None
 ) -> tuple[Path, Path, str]:
     manifests = manifests_dir or settings.manifests_dir
@@ -387,7 +388,7 @@ def daily_compliance(
     settings = get_settings()
     day = date or yesterday(settings.timezone)
     prefixes = parse_prefixes(prefix)
-    manifests, calls, audio = _resolve_inputs(settings, manifests_dir, calls_file, audio_root)
+    manifests, calls, audio = resolve_inputs(settings, manifests_dir, calls_file, audio_root)
     run_id = current_run_id() or f"local-{dt.datetime.now(dt.UTC).isoformat()}"
     url = prepare_database()
 

@@ -1,0 +1,111 @@
+"""The pure parts of operations: telemetry arithmetic, shards, merging shard results, the sensor's choice
+of days and the backfill's range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+
+from flows.arrivals import Arrival, days_to_audit
+from flows.backfill import MAX_DAYS, days_between
+from flows.runtime import Shard
+from flows.scaleout import merge_results
+from flows.telemetry import StageMeter, StageTelemetry, combine
+
+T0 = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
+
+
+def telemetry(stage: str, start_s: float, end_s: float, latencies: list[float], errors: int = 0):
+    return StageTelemetry(
+        stage,
+        T0 + dt.timedelta(seconds=start_s),
+        T0 + dt.timedelta(seconds=end_s),
+        len(latencies),
+        errors=errors,
+        latencies_s=latencies,
+    )
+
+
+def test_a_unit_of_several_items_shares_its_time_among_them() -> None:
+    meter = StageMeter("transcription")
+    meter.observe(8.0, items=8)  # a batch of 8 calls in 8 s: 1 s of work each
+    meter.observe(3.0)
+    meter.error()
+    done = meter.done(skipped=2, model="m")
+    assert done.items == 9 and done.errors == 1 and done.skipped == 2
+    assert done.latencies_s == [1.0] * 8 + [3.0]
+    assert done.p50_latency_s == 1.0
+    assert done.p95_latency_s == pytest.approx(2.2)  # numpy's linear interpolation between 1.0 and 3.0
+    assert done.detail == {"model": "m"}
+
+
+def test_shards_of_a_stage_combine_into_wall_time_and_all_items_percentiles() -> None:
+    a = telemetry("embeddings", 0, 10, [0.1] * 19 + [5.0])
+    b = telemetry("embeddings", 2, 14, [0.2] * 20, errors=1)
+    both = combine("embeddings", [a, b])
+    assert both.seconds == 14 and both.items == 40 and both.errors == 1
+    assert both.items_per_s == pytest.approx(40 / 14)
+    assert both.p95_latency_s == pytest.approx(0.2)  # one slow item of 40 is not the 95th percentile
+    assert both.detail == {"shards": 2}
+
+
+def test_shards_partition_the_keys() -> None:
+    keys = [f"{i:064x}" for i in range(2000)]
+    shards = [Shard(i, 3) for i in range(3)]
+    owners = [[s for s in shards if s.holds(k)] for k in keys]
+    assert all(len(o) == 1 for o in owners)  # every item in exactly one shard
+    sizes = [sum(1 for o in owners if o[0] is s) for s in shards]
+    assert min(sizes) > 550  # roughly even
+    assert all(Shard().holds(k) for k in keys[:10])
+
+
+def test_merged_shard_results_add_counts_and_keep_names() -> None:
+    @dataclass
+    class Result:
+        stage: str
+        processed: int
+        cost_usd: float
+        model_id: str | None
+        telemetry: StageTelemetry | None = None
+
+    merged = merge_results(
+        [
+            Result("classification", 3, 0.5, None, telemetry("classification", 0, 1, [0.1] * 3)),
+            Result("classification", 4, 0.25, "m@1", telemetry("classification", 0, 2, [0.2] * 4)),
+        ]
+    )
+    assert (merged.stage, merged.processed, merged.cost_usd, merged.model_id) == (
+        "classification",
+        7,
+        0.75,
+        "m@1",
+    )
+    assert merged.telemetry.items == 7 and merged.telemetry.seconds == 2
+
+
+def test_the_sensor_audits_new_manifest_days_and_the_latest_day_for_new_calls() -> None:
+    d1, d2 = dt.date(2026, 11, 19), dt.date(2026, 11, 20)
+    found = [
+        Arrival("manifest", "SAV_ADSL_20261119.csv", "a", d1),
+        Arrival("manifest", "SAV_ADSL_20261120.csv", "b", d2),
+        Arrival("calls", "calls.csv", "c", None),
+        Arrival("recording", "x.wav", "d", None),
+    ]
+    assert days_to_audit([found[0]], found) == [d1]
+    assert days_to_audit([found[3]], found) == [d2]  # a recording: the latest manifest day
+    assert days_to_audit([found[0], found[2]], found) == [d1, d2]
+    assert days_to_audit([], found) == []
+
+
+def test_backfill_ranges_are_checked() -> None:
+    assert days_between(dt.date(2026, 11, 1), dt.date(2026, 11, 3)) == [
+        dt.date(2026, 11, 1),
+        dt.date(2026, 11, 2),
+        dt.date(2026, 11, 3),
+    ]
+    with pytest.raises(ValueError, match="before start"):
+        days_between(dt.date(2026, 11, 3), dt.date(2026, 11, 1))
+    with pytest.raises(ValueError, match="at most"):
+        days_between(dt.date(2025, 1, 1), dt.date(2025, 1, 1) + dt.timedelta(days=MAX_DAYS))
