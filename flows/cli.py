@@ -90,7 +90,7 @@ def print_summary(summary, elapsed: float) -> None:
     )
 
 
-def where_next(data_docs: str | None) -> None:
+def where_next() -> None:
     console.print("\n[bold]Where to look next[/]")
     console.print("  callaudit db psql                       SQL on the warehouse, e.g.")
     console.print(
@@ -100,9 +100,10 @@ def where_next(data_docs: str | None) -> None:
     console.print(
         "  callaudit ui                            the Prefect UI with every run (http://127.0.0.1:4200)"
     )
-    console.print("  callaudit docs                          dbt docs (lineage, tests, descriptions)")
-    if data_docs:
-        console.print(f"  {data_docs}   Great Expectations Data Docs")
+    console.print(
+        "  callaudit docs --serve                  dbt docs + Great Expectations Data Docs, offline"
+    )
+    console.print("  callaudit serve                         deployments, schedules, on-arrival and a worker")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -117,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         audio_root=args.audio_root,
     )
     print_summary(summary, time.perf_counter() - started)
-    where_next(summary.data_docs)
+    where_next()
     return 0
 
 
@@ -144,7 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     print_summary(summary, time.perf_counter() - started)
     console.print(f"ground truth of this data set: {out / 'truth' / 'orders.csv'}")
-    where_next(summary.data_docs)
+    where_next()
     return 0
 
 
@@ -176,32 +177,41 @@ def _bundled_psql() -> str:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from flows.db import ready_database
-    from flows.transform import DBT_PROJECT_DIR, dbt_docs_generate, dbt_environment
+    """Build the dbt docs and the GX Data Docs (both render offline); --serve serves them on one port."""
+    from flows.docs import build_docs, serve, serve_docs, server_url
 
-    url = ready_database()
-    index = dbt_docs_generate(url)
-    console.print(f"dbt docs written: {index}")
-    if args.serve:
-        with dbt_environment(url):
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "dbt.cli.main",
-                    "docs",
-                    "serve",
-                    "--project-dir",
-                    str(DBT_PROJECT_DIR),
-                    "--profiles-dir",
-                    str(DBT_PROJECT_DIR),
-                    "--port",
-                    str(args.port),
-                    "--no-browser",
-                ],
-                check=False,
+    build = build_docs()
+    if build.dbt_index:
+        console.print(f"[green]dbt docs[/]: {build.dbt_index}")
+    else:
+        console.print(f"[red]error:[/] {build.dbt_error}")
+    if build.gx_index:
+        console.print(f"[green]Great Expectations Data Docs[/]: {build.gx_index} ({build.gx_pages} pages)")
+        if build.unvendored:
+            console.print(
+                "[yellow]warning:[/] left out (no local copy in flows/docs_assets): "
+                + ", ".join(build.unvendored)
             )
-    return 0
+    else:
+        console.print(f"[yellow]Great Expectations Data Docs not built[/]: {build.gx_notice}")
+    console.print(f"home page: {build.index} (these pages load nothing from the internet)")
+    if args.serve:
+        try:
+            server = serve_docs(build, args.host, args.port)
+        except OSError as exc:
+            console.print(
+                f"[red]error:[/] cannot listen on {args.host}:{args.port} ({exc.strerror}); try --port"
+            )
+            return 1
+        url = server_url(server)
+        console.print(f"serving on {url}  (Ctrl-C stops)")
+        if build.dbt_index:
+            console.print(f"  dbt docs                      {url}dbt/")
+        if build.gx_index:
+            console.print(f"  Great Expectations Data Docs  {url}gx/")
+        serve(server)
+        console.print("docs server stopped")
+    return 0 if build.dbt_index else 1
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -338,9 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("psql_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("docs", help="dbt docs generate (and --serve)")
-    p.add_argument("--serve", action="store_true")
+    p = sub.add_parser(
+        "docs", help="build the dbt docs and the GX Data Docs (offline); --serve serves both on one port"
+    )
+    p.add_argument("--serve", action="store_true", help="serve / (links), /dbt/ and /gx/ until Ctrl-C")
     p.add_argument("--port", type=int, default=8580)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("asr", help="asr train [recipe args] | asr transcribe FILE…  (the bundled NeMo model)")
