@@ -35,16 +35,22 @@ def server_url() -> str:
     stop_embedded(_STATE / "pgdata")
 
 
-@pytest.fixture(scope="module")
-def database_url(server_url: str) -> str:
-    """A fresh, migrated database for one test module, also exported as DATABASE_URL."""
+def create_database(server_url: str, prefix: str = "t") -> str:
+    """A new, migrated database on the test server; its URL."""
     from flows.db import migrate
 
-    name = f"t_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     url = make_conninfo(server_url, dbname=name)
     migrate(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def database_url(server_url: str) -> str:
+    """A fresh, migrated database for one test module, also exported as DATABASE_URL."""
+    url = create_database(server_url)
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     yield url

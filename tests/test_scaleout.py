@@ -9,10 +9,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
-from flows.db import migrate
-from tests.conftest import DAY
+from tests.conftest import DAY, create_database
 from tests.test_pipeline import run_daily
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -57,14 +55,7 @@ def threads_run(dataset: Path, database_url: str):
 
 @pytest.fixture(scope="module")
 def dask_database(server_url: str) -> str:
-    import uuid
-
-    name = f"t_dask_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = make_conninfo(server_url, dbname=name)
-    migrate(url)
-    return url
+    return create_database(server_url, "t_dask")
 
 
 @pytest.fixture(scope="module")
