@@ -15,6 +15,23 @@ E164 = r"^[1-9][0-9]{7,14}$"
 NO_EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 NO_LONG_NUMBER = r"[0-9]{8,}"
 
+# The BI marts (dashboards). GX has no expectation comparing a column's sum with another table's count: those
+# relations are SQL queries returning a row when the two differ (UnexpectedRowsExpectation).
+HEARD_OUTCOMES = ["answered", "voicemail", "no_answer", "unreachable", "not_analysed"]
+
+BRANCH_DAY_CALLS_DIFFER = (
+    "select called_on, branch from {batch} group by called_on, branch "
+    "having sum(calls) <> min(branch_day_calls) or min(branch_day_calls) <> max(branch_day_calls)"
+)
+
+
+def _total_differs(total: str, other: str) -> str:
+    """A query returning one row when ``total`` over the batch differs from the scalar query ``other``."""
+    return (
+        f"select t.total from (select coalesce(sum({total}), 0) as total from {{batch}}) as t "
+        f"where t.total <> ({other})"
+    )
+
 
 @dataclass(frozen=True)
 class Expect:
@@ -246,6 +263,103 @@ SUITES: list[Suite] = [
             Expect("ExpectColumnValuesToBeUnique", {"column": "pair_key"}),
             Expect(
                 "ExpectColumnValuesToBeBetween", {"column": "similarity", "min_value": 0, "max_value": 1.0001}
+            ),
+        ],
+    ),
+    Suite(
+        "marts",
+        "daily_compliance",
+        [
+            Expect("ExpectColumnValuesToBeUnique", {"column": "daily_compliance_key"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "daily_compliance_key"}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "orders", "min_value": 1}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "compliant_orders", "min_value": 0}),
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "orders", "column_B": "compliant_orders", "or_equal": True},
+            ),
+            Expect(
+                "ExpectColumnValuesToBeBetween", {"column": "compliant_pct", "min_value": 0, "max_value": 100}
+            ),
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "attempts", "column_B": "duplicate_attempts", "or_equal": True},
+            ),
+            # every audited order is counted in exactly one row: the rows add up to order_compliance
+            Expect(
+                "UnexpectedRowsExpectation",
+                {
+                    "unexpected_rows_query": _total_differs(
+                        "orders", "select count(*) from marts.order_compliance"
+                    )
+                },
+            ),
+            Expect(
+                "UnexpectedRowsExpectation",
+                {
+                    "unexpected_rows_query": _total_differs(
+                        "compliant_orders", "select count(*) from marts.order_compliance where compliant"
+                    )
+                },
+            ),
+        ],
+    ),
+    Suite(
+        "marts",
+        "daily_call_outcomes",
+        [
+            Expect("ExpectColumnValuesToBeUnique", {"column": "call_outcome_key"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "call_outcome_key"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "outcome"}),
+            Expect("ExpectColumnValuesToBeInSet", {"column": "outcome", "value_set": HEARD_OUTCOMES}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "calls", "min_value": 1}),
+            Expect(
+                "ExpectColumnValuesToBeBetween", {"column": "calls_pct", "min_value": 0, "max_value": 100}
+            ),
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "branch_day_calls", "column_B": "calls", "or_equal": True},
+            ),
+            # a branch's outcomes that day add up to its calls that day (the share's denominator)
+            Expect(
+                "UnexpectedRowsExpectation",
+                {"unexpected_rows_query": BRANCH_DAY_CALLS_DIFFER},
+            ),
+            # every call record counts once
+            Expect(
+                "UnexpectedRowsExpectation",
+                {"unexpected_rows_query": _total_differs("calls", "select count(*) from raw.calls")},
+            ),
+        ],
+    ),
+    Suite(
+        "marts",
+        "attempt_timelines",
+        [
+            Expect("ExpectColumnValuesToBeUnique", {"column": "attempt_key"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "attempt_key"}),
+            # the same rows as call_attempts: every attempt is of an audited order
+            Expect("ExpectTableRowCountToEqualOtherTable", {"other_table_name": "call_attempts"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "minutes_since_first"}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "minutes_since_first", "min_value": 0}),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "minutes_since_previous", "min_value": 0}),
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {
+                    "column_A": "minutes_since_first",
+                    "column_B": "minutes_since_previous",
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
+            ),
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {
+                    "column_A": "attempt_number",
+                    "column_B": "counted_attempt_number",
+                    "or_equal": True,
+                    "ignore_row_if": "either_value_is_missing",
+                },
             ),
         ],
     ),

@@ -16,7 +16,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
-from tests.conftest import DAY
+from tests.test_pipeline import run_daily
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -35,14 +35,7 @@ FORBIDDEN = (
 
 @pytest.fixture(scope="module")
 def daily_run(dataset: Path, database_url: str):
-    from flows.daily import daily_compliance
-
-    return daily_compliance(
-        date=DAY,
-        manifests_dir=str(dataset / "manifests"),
-        calls_file=str(dataset / "calls.csv"),
-        audio_root=str(dataset / "audio"),
-    )
+    return run_daily(dataset)
 
 
 def rows(url: str, sql: str) -> list[dict]:
@@ -308,3 +301,75 @@ def test_marts_are_documented_for_dbt_docs_and_dashboards_exposed(daily_run) -> 
     exposed = {node.split(".")[-1] for e in dashboards for node in e["depends_on"]["nodes"]}
     assert set(BI_MARTS) <= exposed
     assert all(e["url"] and e["owner"]["name"] and e["description"] for e in dashboards)
+
+
+# Last in this module: it corrupts the marts to show each BI suite can fail.
+BI_MARTS = ("marts.daily_compliance", "marts.daily_call_outcomes", "marts.attempt_timelines")
+
+
+def checkpoint(url: str):
+    from expectations.checkpoint import run_checkpoint
+    from flows.config import get_settings
+    from flows.db import sqlalchemy_url
+
+    settings = get_settings()
+    return run_checkpoint(sqlalchemy_url(url), url, settings.gx_dir, settings.contract().audited_status)
+
+
+def test_bi_mart_suites_pass_on_the_pipeline_and_name_a_corrupted_row(daily_run, database_url: str) -> None:
+    from expectations.checkpoint import _suite_expectations, input_counts
+    from expectations.suites import SUITES
+    from flows.config import get_settings
+
+    suites = {s.name: s for s in SUITES}
+    assert set(BI_MARTS) <= set(suites)
+    counts = input_counts(database_url, get_settings().contract().audited_status)
+    clean = checkpoint(database_url)
+    assert clean.success, clean.summary()
+    assert clean.evaluated == sum(len(_suite_expectations(s, counts)) for s in SUITES)
+
+    with psycopg.connect(database_url) as conn:
+        # daily_compliance: a share over 100 %, and one group counting an order that does not exist
+        keys = [
+            k for (k,) in conn.execute("select daily_compliance_key from marts.daily_compliance order by 1")
+        ]
+        assert len(keys) >= 2
+        conn.execute(
+            "update marts.daily_compliance set compliant_pct = 150 where daily_compliance_key = %s", [keys[0]]
+        )
+        conn.execute(
+            "update marts.daily_compliance set orders = orders + 1 where daily_compliance_key = %s", [keys[1]]
+        )
+        # daily_call_outcomes: an outcome the audio analysis never gives
+        key = conn.execute("select min(call_outcome_key) from marts.daily_call_outcomes").fetchone()[0]
+        conn.execute(
+            "update marts.daily_call_outcomes set outcome = 'hung_up' where call_outcome_key = %s", [key]
+        )
+        # attempt_timelines: a first attempt before itself, and an attempt of call_attempts gone missing
+        first, other = conn.execute(
+            """select (select min(attempt_key) from marts.attempt_timelines where attempt_number = 1),
+                      (select max(attempt_key) from marts.attempt_timelines where attempt_number > 1)"""
+        ).fetchone()
+        assert first and other
+        conn.execute(
+            "update marts.attempt_timelines set minutes_since_first = -5 where attempt_key = %s", [first]
+        )
+        conn.execute("delete from marts.attempt_timelines where attempt_key = %s", [other])
+
+    report = checkpoint(database_url)
+    assert not report.success
+    failed = {(f.table, f.expectation, f.kwargs.get("column")) for f in report.failures}
+    assert failed == {
+        ("marts.daily_compliance", "expect_column_values_to_be_between", "compliant_pct"),
+        ("marts.daily_compliance", "unexpected_rows_expectation", None),
+        ("marts.daily_call_outcomes", "expect_column_values_to_be_in_set", "outcome"),
+        ("marts.attempt_timelines", "expect_column_values_to_be_between", "minutes_since_first"),
+        ("marts.attempt_timelines", "expect_table_row_count_to_equal_other_table", None),
+    }, report.summary()
+    # the sum of orders is the query that failed, not the one on compliant orders
+    (total,) = [f for f in report.failures if f.expectation == "unexpected_rows_expectation"]
+    assert "sum(orders)" in total.kwargs["unexpected_rows_query"]
+    summary = report.summary()
+    assert "marts.daily_compliance: expect_column_values_to_be_between(column='compliant_pct'" in summary
+    assert "'hung_up'" in summary
+    assert "observed {'self': " in summary

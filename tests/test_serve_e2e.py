@@ -298,9 +298,13 @@ def test_on_arrival_audits_a_dropped_recording_without_a_manual_trigger(
     served: Served, manual_run, dataset: Path, database_url: str
 ) -> None:
     wait_idle(served, "daily-compliance")
+    with psycopg.connect(database_url) as conn:  # a recorded attempt of an audited order, to call again
+        attempt = conn.execute(
+            "select min(call_id) from marts.call_attempts where audio_path is not null"
+        ).fetchone()[0]
     with open(dataset / "calls.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    model = next(r for r in rows if r.get("audio_path"))
+    model = next(r for r in rows if r["call_id"] == attempt)
     new_call = {**model, "call_id": "DROPPED-0001", "audio_path": "dropped/DROPPED-0001.wav"}
     target = dataset / "audio" / "dropped" / "DROPPED-0001.wav"
     # the data set's audio folder is a symlink to the session's synth set: drop into a real copy
