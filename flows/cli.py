@@ -40,10 +40,11 @@ def cmd_synth(args: argparse.Namespace) -> int:
         timezone=settings.timezone,
         country_code=settings.default_country_code,
         progress=sys.stderr.isatty(),
+        duplicates=getattr(args, "duplicates", None),
     )
     console.print(
         f"[green]synth[/]: {summary.orders} orders ({summary.audited_orders} audited), "
-        f"{summary.calls} calls, "
+        f"{summary.calls} calls ({summary.duplicate_calls} duplicate attempts), "
         f"{summary.audio_files} recordings ({summary.seconds_of_audio / 60:.1f} min of audio), "
         f"{summary.malformed_rows} malformed rows → {args.out} in {time.perf_counter() - started:.1f} s"
     )
@@ -325,6 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--orders", type=int, default=200)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--date", type=_date, help="manifest day (default: yesterday)")
+    p.add_argument(
+        "--duplicates",
+        type=int,
+        help="duplicate attempts to plant, a third of each kind (default: 6%% of the orders)",
+    )
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("demo", help="synth → daily flow on the embedded database → verdicts")

@@ -86,11 +86,17 @@ def generate(
     country_code: str = "212",
     progress: bool = True,
     workers: int = 2,
+    duplicates: int | None = None,
 ) -> SynthSummary:
-    """Generate a complete synthetic data set under out_dir; deterministic for (orders, seed, day)."""
+    """Generate a complete synthetic data set under out_dir; deterministic for its arguments.
+
+    ``duplicates``: how many duplicate attempts to plant (a third of each kind: identical, reencoded,
+    other_order); None plants the default share (6% of the orders, at least one of each kind from 40 on).
+    Fewer are planted when the orders run out of candidates (SynthSummary.duplicate_calls says how many).
+    """
     out_dir = Path(out_dir)
     tz = ZoneInfo(timezone)
-    plan = build_plan(orders, seed, day, timezone, country_code)
+    plan = build_plan(orders, seed, day, timezone, country_code, duplicate_count=duplicates)
     truth = out_dir / "truth"
     truth.mkdir(parents=True, exist_ok=True)
 

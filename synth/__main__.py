@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--country-code", default="212")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--duplicates", type=int, default=None, help="duplicate attempts to plant (default: 6%% of orders)"
+    )
     a = p.parse_args(argv)
     t0 = time.perf_counter()
     summary = generate(
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         a.country_code,
         progress=not a.no_progress,
         workers=a.workers,
+        duplicates=a.duplicates,
     )
     for k, v in asdict(summary).items():
         print(f"{k}: {v}")

@@ -261,10 +261,16 @@ def scenario_specs(name: str, rng: np.random.Generator, order: Order, tz: ZoneIn
 # ---------------------------------------------------------------- duplicates (issue 6)
 
 
-def duplicate_kinds(orders: int) -> list[str]:
-    """The duplicate attempts to plant for a data set of `orders` orders, in planning order."""
-    n = round(DUPLICATE_SHARE * orders)
-    if orders >= ALL_KINDS_FROM:
+def duplicate_kinds(orders: int, count: int | None = None) -> list[str]:
+    """The duplicate attempts to plant for a data set of `orders` orders, in planning order.
+
+    `count` asks for that many (cycling through the kinds, so each gets a third); None: the default share,
+    at least one of each kind from ALL_KINDS_FROM orders on.
+    """
+    if count is not None and count < 0:
+        raise ValueError(f"duplicates must be >= 0, got {count}")
+    n = round(DUPLICATE_SHARE * orders) if count is None else count
+    if count is None and orders >= ALL_KINDS_FROM:
         n = max(n, len(DUPLICATE_KINDS))
     # identical first in the cycle so that small data sets still get the simplest kind
     cycle = ("identical", "reencoded", "other_order")
@@ -383,13 +389,15 @@ def plan_duplicates(
     calls: list[Call],
     techs: dict[str, list[str]],
     tz: ZoneInfo,
+    count: int | None = None,
 ) -> list[Call]:
     """Duplicate attempts for a few audited orders (originals among `calls`, which carry their call ids).
 
     Each involves two distinct orders at most (target, and the original's order for other_order) and no
     order or original call takes part in two. The duplicate starts after its original, in the target's
     window, from the target's branch, >= 120 min from every call to the target's client, and changes no rule
-    verdict of the target but the duplicate rule. Returned sorted by start, without call ids.
+    verdict of the target but the duplicate rule. `count`: how many to try (duplicate_kinds); fewer are
+    planted when the orders run out of candidates. Returned sorted by start, without call ids.
     """
     attempts: dict[str, list[Call]] = {}
     busy: dict[str, list[datetime]] = {}
@@ -399,7 +407,7 @@ def plan_duplicates(
             attempts.setdefault(c.order_id, []).append(c)
     audited = sorted((o for o in orders if o.audited), key=lambda o: o.order_id)
     ctx = _DupContext(rng, tz, techs, audited, attempts, busy, set())
-    dups = [d for d in (_plant(ctx, kind) for kind in duplicate_kinds(len(orders))) if d is not None]
+    dups = [d for d in (_plant(ctx, kind) for kind in duplicate_kinds(len(orders), count)) if d is not None]
     return sorted(dups, key=lambda c: (c.start_utc, c.client_e164))
 
 
@@ -449,12 +457,19 @@ def new_client(rng: np.random.Generator, country_code: str, used: set[str]) -> s
 
 
 def build_plan(
-    orders: int, seed: int, day: date, tz_name: str, country_code: str, duplicates: bool = True
+    orders: int,
+    seed: int,
+    day: date,
+    tz_name: str,
+    country_code: str,
+    duplicates: bool = True,
+    duplicate_count: int | None = None,
 ) -> Plan:
     """Orders, calls (with call ids) and ground-truth rule results, fully determined by the inputs.
 
     Calls are sorted by start, then the duplicate attempts follow (sorted by start, call ids continuing),
     planned from their own rng stream so that every other order and call is the same without them.
+    `duplicate_count` asks for that many duplicate attempts instead of the default share.
     """
     tz = ZoneInfo(tz_name)
     rng = np.random.default_rng([seed, day.toordinal(), orders])
@@ -538,7 +553,7 @@ def build_plan(
         c.call_id = f"C{i:06d}"
     if duplicates:
         dup_rng = np.random.default_rng([seed, day.toordinal(), orders, 6])
-        dups = plan_duplicates(dup_rng, result_orders, calls, techs, tz)
+        dups = plan_duplicates(dup_rng, result_orders, calls, techs, tz, duplicate_count)
         for i, c in enumerate(dups, start=len(calls) + 1):
             c.call_id = f"C{i:06d}"
         calls.extend(dups)

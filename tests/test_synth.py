@@ -19,7 +19,16 @@ from scipy.signal import resample_poly
 from synth import SynthSummary, generate
 from synth.audio import mulaw_roundtrip
 from synth.render import DuplicateJob, RenderedCall, copy_recording
-from synth.scenarios import DUPLICATE_KINDS, RULES, SCENARIOS, Call, build_plan, evaluate
+from synth.scenarios import (
+    DUPLICATE_KINDS,
+    RULES,
+    SCENARIOS,
+    Call,
+    build_plan,
+    duplicate_kinds,
+    evaluate,
+    in_window,
+)
 
 DAY = date(2026, 11, 18)
 TZ = ZoneInfo("Africa/Casablanca")
@@ -501,3 +510,37 @@ def test_calls_csv_follows_the_plan_and_copies_are_reproducible(
         made = copy_recording(job, original)
         assert made.audio_path == rel and made.duration_s == float(t["duration_s"])
         assert (tmp_path / "audio" / rel).read_bytes() == (out / "audio" / rel).read_bytes()
+
+
+def test_duplicate_count_plants_that_many_of_each_kind() -> None:
+    """generate(duplicates=N) / build_plan(duplicate_count=N): N duplicate attempts, a third of each kind,
+    on top of the very same plan, each order's verdicts still those of the rules (benchmarks/dedupe_synth)."""
+    args = (120, 3, SUITE_DAY, "Africa/Casablanca", "212")
+    plan, bare = build_plan(*args, duplicate_count=30), build_plan(*args, duplicates=False)
+    dups = plan.calls[len(bare.calls) :]
+    assert plan.calls[: len(bare.calls)] == bare.calls
+    assert all(c.duplicate_of for c in dups) and len(dups) == 30
+    assert {k: sum(c.duplicate_kind == k for c in dups) for k in DUPLICATE_KINDS} == dict.fromkeys(
+        DUPLICATE_KINDS, 10
+    )
+    assert len({c.order_id for c in dups}) == 30  # one duplicate per target order
+    by_id = {c.call_id: c for c in plan.calls}
+    assert all(by_id[c.duplicate_of].start_utc < c.start_utc for c in dups)
+    for o in plan.orders:
+        if o.audited:
+            attempts = [
+                c
+                for c in plan.calls
+                if c.client_e164 == o.client_e164 and in_window(c.start_utc, o.ordered_on, o.suspended_on, TZ)
+            ]
+            assert plan.results[o.order_id] == evaluate(o.branch, o.motif_key, attempts), o.order_id
+    # the default is the share of the orders; zero plants none; fewer candidates than asked: fewer planted
+    assert len([c for c in build_plan(*args).calls if c.duplicate_of]) == round(0.06 * 120)
+    assert not any(c.duplicate_of for c in build_plan(*args, duplicate_count=0).calls)
+    small = build_plan(20, 3, SUITE_DAY, "Africa/Casablanca", "212", duplicate_count=60)
+    assert 0 < sum(bool(c.duplicate_of) for c in small.calls) < 60
+    assert duplicate_kinds(300, 7) == sorted(
+        ["identical", "reencoded", "other_order"] * 2 + ["identical"], key=DUPLICATE_KINDS.index
+    )
+    with pytest.raises(ValueError):
+        duplicate_kinds(40, -1)

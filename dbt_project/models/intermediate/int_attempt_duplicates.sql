@@ -1,10 +1,33 @@
 -- Calls that reuse another call's conversation: the same file (int_duplicate_recordings), or the same
--- conversation re-encoded — the same audio fingerprint (ring-back count, speech onset within 0.1 s,
--- duration within 0.5 s) AND transcripts similar in meaning (cosine of their embeddings ≥
--- duplicate_similarity). Neither alone is enough: scripted phrases make different calls' transcripts
--- close, and a re-encoding makes the ASR hear the same words a little differently. The fingerprint join
--- comes first (an equality on ring count), so every candidate pair is compared, not only k neighbours.
+-- conversation re-encoded (another format, sample rate or gain). A re-encoding keeps the audio's timeline:
+-- measured on the synthetic set (benchmarks/dedupe_synth.py, tuning seeds), a µ-law/FLAC/16 kHz copy at
+-- another gain has the same tones, each edge within 0.01 s once the speech onsets are aligned, the same tone
+-- frequencies (within 0.01 Hz) and the same seconds of speech (within 0.01 s). What it does not keep is the
+-- transcript: the ASR hears a copy a little differently — most of all a 16 kHz original copied at 8 kHz —
+-- and the embedding cosine of the two transcripts goes down to 0.65 — below the 0.9 of duplicate_similarity,
+-- which is why re-encoded copies were missed when the text had to carry the decision. So a re-encoded copy
+-- needs both:
+--   1. the same audio: the same tone kinds in order; speech onsets within duplicate_onset_tolerance_s (their
+--      difference is the copy's shift, e.g. a codec's padding); every tone edge within
+--      duplicate_tone_tolerance_s of that shift and every tone frequency within
+--      duplicate_frequency_tolerance_hz; durations within duplicate_duration_tolerance_s; seconds of speech
+--      within duplicate_speech_tolerance_s;
+--   2. the same words: transcript cosine >= duplicate_timeline_similarity when the timeline holds a ring-back
+--      burst or a voicemail beep (their lengths, gaps and frequencies vary from call to call: no other call
+--      matched them all in the benchmark, and the text then only confirms — it rejects two thirds of
+--      unrelated calls), else >= duplicate_similarity (SIT triplets have fixed lengths and frequencies, a
+--      recording without tones has none: the text must carry more of the decision).
+-- Neither alone is enough: scripted phrases make different calls' transcripts close, and calls with the
+-- same ring count often start speaking within 0.1 s of each other. The fingerprint join comes first (an
+-- equality on the tone kinds), so every candidate pair is compared, not only k neighbours.
 -- The earliest call is the original; every later one is a duplicate, whichever order it was claimed for.
+
+{%- set onset_tolerance_s = var('duplicate_onset_tolerance_s', 0.1) %}
+{%- set duration_tolerance_s = var('duplicate_duration_tolerance_s', 0.5) %}
+{%- set speech_tolerance_s = var('duplicate_speech_tolerance_s', 0.25) %}
+{%- set tone_tolerance_s = var('duplicate_tone_tolerance_s', 0.03) %}
+{%- set frequency_tolerance_hz = var('duplicate_frequency_tolerance_hz', 1.0) %}
+{%- set timeline_similarity = var('duplicate_timeline_similarity', 0.5) %}
 
 with
 
@@ -26,27 +49,91 @@ embeddings as (
 
 ),
 
-reencoded_pairs as (
+audio_pairs as (
 
+    -- every |difference| rounded to 4 decimals (the detector's resolution): a tolerance holds at its bound
     select
         later.call_id,
         earlier.call_id as original_call_id,
         earlier.started_at as original_started_at,
-        1 - (later_embedding.embedding <=> earlier_embedding.embedding) as similarity
+        later.audio_sha256,
+        earlier.audio_sha256 as original_audio_sha256,
+        round(abs(later.speech_onset_s - earlier.speech_onset_s)::numeric, 4) as onset_gap_s,
+        round(abs(later.audio_duration_s - earlier.audio_duration_s)::numeric, 4) as duration_gap_s,
+        round(abs(later.speech_s - earlier.speech_s)::numeric, 4) as speech_gap_s,
+        timeline.tone_error_s,
+        timeline.frequency_error_hz,
+        timeline.identifying_tones
 
     from call_fingerprints as later
     inner join call_fingerprints as earlier
-        on later.ring_bursts = earlier.ring_bursts
+        on later.tone_kinds = earlier.tone_kinds
         and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
         and later.audio_sha256 <> earlier.audio_sha256
-        and abs(later.speech_onset_s - earlier.speech_onset_s) <= 0.1
-        and abs(later.audio_duration_s - earlier.audio_duration_s) <= 0.5
+    cross join lateral (
+        select
+            -- each tone edge's offset beyond the shift of the speech onsets (a copy's leading padding)
+            coalesce(round(max(greatest(
+                abs((tones.later_start_s - tones.earlier_start_s)
+                    - (later.speech_onset_s - earlier.speech_onset_s)),
+                abs((tones.later_end_s - tones.earlier_end_s)
+                    - (later.speech_onset_s - earlier.speech_onset_s))
+            ))::numeric, 4), 0) as tone_error_s,
+            coalesce(
+                round(max(abs(tones.later_frequency_hz - tones.earlier_frequency_hz))::numeric, 4), 0
+            ) as frequency_error_hz,
+            count(*) filter (where tones.kind in ('ring', 'voicemail_beep')) as identifying_tones
+
+        from unnest(
+            later.tone_kinds,
+            later.tone_starts_s,
+            later.tone_ends_s,
+            later.tone_frequencies_hz,
+            earlier.tone_starts_s,
+            earlier.tone_ends_s,
+            earlier.tone_frequencies_hz
+        ) as tones (
+            kind,
+            later_start_s,
+            later_end_s,
+            later_frequency_hz,
+            earlier_start_s,
+            earlier_end_s,
+            earlier_frequency_hz
+        )
+    ) as timeline
+
+),
+
+audio_matches as (
+
+    select * from audio_pairs
+    where onset_gap_s <= {{ onset_tolerance_s }}
+        and duration_gap_s <= {{ duration_tolerance_s }}
+        and speech_gap_s <= {{ speech_tolerance_s }}
+        and tone_error_s <= {{ tone_tolerance_s }}
+        and frequency_error_hz <= {{ frequency_tolerance_hz }}
+
+),
+
+reencoded_pairs as (
+
+    select
+        audio_matches.call_id,
+        audio_matches.original_call_id,
+        audio_matches.original_started_at,
+        round((1 - (later_embedding.embedding <=> earlier_embedding.embedding))::numeric, 4) as similarity
+
+    from audio_matches
     inner join embeddings as later_embedding
-        on later.audio_sha256 = later_embedding.audio_sha256
+        on audio_matches.audio_sha256 = later_embedding.audio_sha256
     inner join embeddings as earlier_embedding
-        on earlier.audio_sha256 = earlier_embedding.audio_sha256
+        on audio_matches.original_audio_sha256 = earlier_embedding.audio_sha256
         and later_embedding.embedding_model = earlier_embedding.embedding_model
-    where 1 - (later_embedding.embedding <=> earlier_embedding.embedding) >= {{ var('duplicate_similarity') }}
+    where round((1 - (later_embedding.embedding <=> earlier_embedding.embedding))::numeric, 4) >= case
+            when audio_matches.identifying_tones > 0 then {{ timeline_similarity }}
+            else {{ var('duplicate_similarity') }}
+        end
 
 ),
 
@@ -81,7 +168,7 @@ final as (
         call_id,
         original_call_id,
         'reencoded' as duplicate_kind,
-        similarity
+        similarity::double precision as similarity
 
     from reencoded
 
