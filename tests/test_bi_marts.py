@@ -304,7 +304,7 @@ def test_marts_are_documented_for_dbt_docs_and_dashboards_exposed(daily_run) -> 
 
 
 # Last in this module: it corrupts the marts to show each BI suite can fail.
-BI_MARTS = ("marts.daily_compliance", "marts.daily_call_outcomes", "marts.attempt_timelines")
+BI_MART_TABLES = ("marts.daily_compliance", "marts.daily_call_outcomes", "marts.attempt_timelines")
 
 
 def checkpoint(url: str):
@@ -322,7 +322,7 @@ def test_bi_mart_suites_pass_on_the_pipeline_and_name_a_corrupted_row(daily_run,
     from flows.config import get_settings
 
     suites = {s.name: s for s in SUITES}
-    assert set(BI_MARTS) <= set(suites)
+    assert set(BI_MART_TABLES) <= set(suites)
     counts = input_counts(database_url, get_settings().contract().audited_status)
     clean = checkpoint(database_url)
     assert clean.success, clean.summary()
