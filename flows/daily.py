@@ -156,10 +156,19 @@ def _previous_audit(conn: psycopg.Connection, day: dt.date) -> dt.date | None:
     return row[0] if row else None
 
 
+@dataclass
+class Breakdown:
+    rows: list[BreakdownRow]
+    previous_day: dt.date | None
+    previous_orders: int | None
+    previous_compliant: int | None
+
+
 @task(name="break-down-verdicts", cache_policy=NONE, **IO_RETRIES)
-def break_down_verdicts(database_url: str, day: dt.date) -> tuple[list[BreakdownRow], dt.date | None]:
+def break_down_verdicts(database_url: str, day: dt.date) -> Breakdown:
     """Orders and compliant orders per expected branch and per motif, for ``day`` and the audited day
-    before it (the marts keep every day's orders; day-over-day compares the two)."""
+    before it (the marts keep every day's orders; day-over-day compares the two), and the previous day's
+    totals (every order has exactly one branch row)."""
     with psycopg.connect(database_url) as conn:
         previous = _previous_audit(conn, day)
         query = """select dimension, value, count(*)::int, count(*) filter (where compliant)::int
@@ -175,7 +184,13 @@ def break_down_verdicts(database_url: str, day: dt.date) -> tuple[list[Breakdown
     rows = [
         BreakdownRow(d, v or "(unknown)", n, ok, *before.get((d, v), (None, None))) for d, v, n, ok in today
     ]
-    return rows, previous
+    by_branch = [counts for (dimension, _), counts in before.items() if dimension == "branch"]
+    return Breakdown(
+        rows,
+        previous,
+        sum(n for n, _ in by_branch) if previous else None,
+        sum(ok for _, ok in by_branch) if previous else None,
+    )
 
 
 def _pct(share: float | None) -> str:
@@ -412,8 +427,7 @@ def daily_compliance(
         meter = StageMeter("expectations")
         report = gx_checkpoint(url)
         stages.append(_timed(meter, report.evaluated, len(report.failures)))
-    breakdown, previous_day = break_down_verdicts(url, day)
-    previous = _previous_totals(url, previous_day)
+    breakdown = break_down_verdicts(url, day)
     summary = RunSummary(
         day=day.isoformat(),
         prefixes=prefixes,
@@ -432,10 +446,10 @@ def daily_compliance(
         verdicts=summarize_verdicts(url, day),
         data_docs=str(report.data_docs) if report and report.data_docs else None,
         ingest=loaded.as_dict(),
-        breakdown=breakdown,
-        previous_day=previous_day.isoformat() if previous_day else None,
-        previous_orders=previous[0],
-        previous_compliant=previous[1],
+        breakdown=breakdown.rows,
+        previous_day=breakdown.previous_day.isoformat() if breakdown.previous_day else None,
+        previous_orders=breakdown.previous_orders,
+        previous_compliant=breakdown.previous_compliant,
         stages=[t for t in stages if t is not None],
     )
     record_stage_runs(url, run_id, day, summary.stages)
@@ -450,15 +464,3 @@ def daily_compliance(
         summary.rejects_total,
     )
     return summary
-
-
-def _previous_totals(database_url: str, previous_day: dt.date | None) -> tuple[int | None, int | None]:
-    if previous_day is None:
-        return None, None
-    with psycopg.connect(database_url) as conn:
-        orders, compliant = conn.execute(
-            "select count(*)::int, count(*) filter (where compliant)::int from marts.order_compliance "
-            "where source_file like %s",
-            [day_file_marker(previous_day)],
-        ).fetchone()
-    return orders, compliant
