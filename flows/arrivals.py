@@ -23,7 +23,7 @@ from prefect.cache_policies import NONE
 from flows.config import Settings, get_settings
 from flows.daily import daily_compliance, prepare_database, resolve_inputs
 from flows.runtime import IO_RETRIES
-from flows.storage import open_audio_root
+from flows.storage import local_etag, open_audio_root
 from inference.contract import ContractError, parse_manifest_name
 
 DAILY_DEPLOYMENT = "daily-compliance/daily-compliance"
@@ -38,11 +38,6 @@ class Arrival:
     day: dt.date | None  # a manifest's own day; None: the latest audited day
 
 
-def _file_fingerprint(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size}-{st.st_mtime_ns}"
-
-
 def list_inputs(manifests: Path, calls: Path, audio_root: str, settings: Settings) -> list[Arrival]:
     """Everything under the watched inputs, with a fingerprint that changes when the content does."""
     contract = settings.contract()
@@ -52,7 +47,7 @@ def list_inputs(manifests: Path, calls: Path, audio_root: str, settings: Setting
             day = parse_manifest_name(path.name, contract.types, contract.offers).day
         except ContractError:
             day = None  # ingest quarantines it with the reason; it still triggers a run
-        found.append(Arrival("manifest", path.name, _file_fingerprint(path), day))
+        found.append(Arrival("manifest", path.name, local_etag(path.stat()), day))
     found.append(Arrival("calls", calls.name, hashlib.sha256(calls.read_bytes()).hexdigest(), None))
     for relative, info in sorted(open_audio_root(audio_root, settings).listing().items()):
         found.append(Arrival("recording", relative, info.etag, None))

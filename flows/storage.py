@@ -20,6 +20,11 @@ class ObjectInfo:
     size_bytes: int
 
 
+def local_etag(st: os.stat_result) -> str:
+    """What changes when a local file's content does, without reading it: its size and mtime."""
+    return f"{st.st_size}-{st.st_mtime_ns}"
+
+
 class AudioRoot(Protocol):
     uri: str
 
@@ -46,7 +51,7 @@ class LocalAudioRoot:
             st = self._path(relative).stat()
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return ObjectInfo(relative, f"{st.st_size}-{st.st_mtime_ns}", st.st_size)
+        return ObjectInfo(relative, local_etag(st), st.st_size)
 
     def local_path(self, relative: str, info: ObjectInfo) -> Path:
         return self._path(relative)
@@ -59,7 +64,7 @@ class LocalAudioRoot:
                 continue
             relative = path.relative_to(self.folder).as_posix()
             st = path.stat()
-            found[relative] = ObjectInfo(relative, f"{st.st_size}-{st.st_mtime_ns}", st.st_size)
+            found[relative] = ObjectInfo(relative, local_etag(st), st.st_size)
         return found
 
 
