@@ -108,8 +108,8 @@ def write_stage(
             replace_rejects(conn, reject_kind, reject.source, [reject], current_run_id())
 
 
-def sqlalchemy_url(url: str) -> str:
-    """The same database as a SQLAlchemy URL (psycopg2 driver, as GX and dbt-postgres use)."""
+def sqlalchemy_url(url: str, driver: str = "psycopg2") -> str:
+    """The same database as a SQLAlchemy URL: psycopg2 (GX, dbt-postgres) or asyncpg (Prefect's server)."""
     params = conninfo_to_dict(url)
     user = quote(params.get("user") or "postgres", safe="")
     password = quote(params.get("password") or "", safe="")
@@ -117,8 +117,8 @@ def sqlalchemy_url(url: str) -> str:
     port = params.get("port") or "5432"
     dbname = params.get("dbname") or "postgres"
     if host.startswith("/"):
-        return f"postgresql+psycopg2://{user}:{password}@/{dbname}?host={host}&port={port}"
-    return f"postgresql+psycopg2://{user}:{password}@{host}:{port}/{dbname}"
+        return f"postgresql+{driver}://{user}:{password}@/{dbname}?host={host}&port={port}"
+    return f"postgresql+{driver}://{user}:{password}@{host}:{port}/{dbname}"
 
 
 def dbt_env(url: str) -> dict[str, str]:

