@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -44,22 +45,14 @@ class Served:
     def ui_url(self) -> str:
         return self.api_url.removesuffix("/api")
 
+    @contextmanager
     def client(self):
+        """A Prefect client on the served API."""
         from prefect.client.orchestration import get_client
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        class _Client:
-            def __enter__(inner):
-                inner.settings = temporary_settings({PREFECT_API_URL: self.api_url})
-                inner.settings.__enter__()
-                inner.client = get_client(sync_client=True).__enter__()
-                return inner.client
-
-            def __exit__(inner, *exc):
-                inner.client.__exit__(*exc)
-                inner.settings.__exit__(*exc)
-
-        return _Client()
+        with temporary_settings({PREFECT_API_URL: self.api_url}), get_client(sync_client=True) as client:
+            yield client
 
 
 @pytest.fixture(scope="module")
