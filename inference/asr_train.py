@@ -29,13 +29,14 @@ import soundfile as sf
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
 from inference import asr_corpus as corpus
+from inference import asr_corpus_broad as broad
 from inference.asr_model import LABELS, error_rates, hypothesis_texts, normalize_text
 from inference.hashing import file_sha256
 
 SAMPLE_RATE = 16000
 MODEL_NAME = "callaudit-fr-ctc-small.nemo"
 EVAL_SIZE = 100
-_SOURCES = ("asr_model.py", "asr_corpus.py", "asr_train.py")
+_SOURCES = ("asr_model.py", "asr_corpus.py", "asr_corpus_broad.py", "asr_train.py")
 
 
 @dataclass(frozen=True)
@@ -177,15 +178,26 @@ def write_set(name: str, utterances: list[Utterance], root: Path, workers: int =
     return manifest
 
 
-def eval_sets(root: Path, seed: int = 7, size: int = EVAL_SIZE, train_count: int = 6000) -> dict[str, Path]:
-    """The four evaluation sets, regenerated deterministically (same seed -> same audio)."""
+def eval_sets(
+    root: Path,
+    seed: int = 7,
+    size: int = EVAL_SIZE,
+    train_count: int = 6000,
+    broad_heldout: list[str] | None = None,
+) -> dict[str, Path]:
+    """The evaluation sets, regenerated deterministically (same seed -> same audio); with
+    ``broad_heldout``, a fifth set of French sentences (Littré clauses) that no training sentence equals."""
     held = corpus.heldout_sentences(3 * size, seed, train_count)
     voices = corpus.train_voices()
+    extra = (
+        {"broad_heldout": plan("broadheldout", broad_heldout, voices, seed, "clean")} if broad_heldout else {}
+    )
     plans = {
         "heldout_sentences": plan("heldout", held[:size], voices, seed, "clean"),
         "unseen_words": plan("unseenwords", corpus.unseen_word_sentences(size, seed), voices, seed, "clean"),
         "unseen_voices": plan("unseenvoices", held[size : 2 * size], corpus.unseen_voices(), seed, "clean"),
         "telephone_8k_mulaw": plan("telephone", held[2 * size :], voices, seed, "telephone"),
+        **extra,
     }
     return {name: write_set(name, utts, root) for name, utts in plans.items()}
 
@@ -196,6 +208,23 @@ def evaluate(model: Any, manifest: Path, batch_size: int = 8) -> dict[str, float
         model.transcribe([r["audio_filepath"] for r in rows], batch_size=batch_size, verbose=False)
     )
     return error_rates([r["text"] for r in rows], hyps)
+
+
+def training_text(count: int, seed: int) -> tuple[list[str], list[str]]:
+    """Broad training sentences (:mod:`inference.asr_corpus_broad`) and 124 held-out Littré clauses.
+
+    Every sentence of the template evaluation sets (held-out sentences, unseen words) and every word of
+    the unseen vocabulary stays out of training, so those sets keep their meaning."""
+    evaluation = corpus.heldout_sentences(3 * EVAL_SIZE + 24, seed, count) + corpus.unseen_word_sentences(
+        EVAL_SIZE, seed
+    )
+    excluded = {normalize_text(t) for t in evaluation}
+    unseen = corpus.unseen_vocabulary()
+    texts = broad.broad_sentences(int(count * 1.05) + 200, seed, exclude=excluded)
+    texts = [t for t in texts if not unseen & set(normalize_text(t).split())][:count]
+    taken = {normalize_text(t) for t in texts} | excluded
+    pool = [c for c in broad.littre_clauses() if normalize_text(c) not in taken]
+    return texts, random.Random(f"broad-heldout-{seed}").sample(pool, EVAL_SIZE + 24)
 
 
 def recipe_hash(params: dict[str, Any]) -> str:
@@ -337,22 +366,31 @@ def train(
     init_from: str | None = None,
     clean_share: float = 0.3,
     monitor_every: int = 250,
+    text: str = "broad",
 ) -> dict[str, Any]:
     """Synthesise, train, save ``<out>/callaudit-fr-ctc-<preset>.nemo`` and ``<out>/metrics.json``."""
     params = {"preset": preset, "steps": steps, "utterances": utterances, "seed": seed,
               "batch_size": batch_size, "lr": lr, "clean_share": clean_share,
-              "init_from_sha256": file_sha256(Path(init_from)) if init_from else None}  # fmt: skip
+              "init_from_sha256": file_sha256(Path(init_from)) if init_from else None,
+              "text": text}  # fmt: skip
     recipe = recipe_hash(params)  # hashed before the long run, so later edits cannot mislabel it
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     root = Path(work_dir or tempfile.mkdtemp(prefix="asr-train-"))
     t0 = time.time()
-    texts = corpus.train_sentences(utterances, seed)
     voices = corpus.train_voices()
+    broad_heldout: list[str] = []
+    if text == "broad":
+        texts, broad_heldout = training_text(utterances, seed)
+    else:
+        texts = corpus.train_sentences(utterances, seed)
     train_manifest = write_set("train", plan("train", texts, voices, seed, "augment", clean_share), root)
-    manifests = eval_sets(root, seed, train_count=utterances)
+    manifests = eval_sets(root, seed, train_count=utterances, broad_heldout=broad_heldout[:EVAL_SIZE])
     # a small set for watching training (CER printed every monitor_every steps); never used for metrics
-    watch = corpus.heldout_sentences(3 * EVAL_SIZE + 24, seed, utterances)[3 * EVAL_SIZE :]
+    watch = (
+        broad_heldout[EVAL_SIZE:]
+        or corpus.heldout_sentences(3 * EVAL_SIZE + 24, seed, utterances)[3 * EVAL_SIZE :]
+    )
     monitor = write_set("monitor", plan("monitor", watch, voices, seed, "clean"), root)
     synth_seconds = time.time() - t0
     hours = sum(json.loads(r)["duration"] for r in train_manifest.read_text().splitlines()) / 3600
@@ -403,11 +441,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--clean-share", type=float, default=0.3, help="share of training clips not augmented"
     )
+    parser.add_argument(
+        "--text",
+        default="broad",
+        choices=["broad", "templates"],
+        help="broad French (asr_corpus_broad, the default) or the call-centre templates alone",
+    )
     parser.add_argument("--monitor-every", type=int, default=250, help="steps between CER checks/snapshots")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     train(args.out, args.preset, args.steps, args.utterances, args.seed, args.batch_size, args.lr,
-          args.max_minutes, args.work_dir, args.init_from, args.clean_share, args.monitor_every)  # fmt: skip
+          args.max_minutes, args.work_dir, args.init_from, args.clean_share, args.monitor_every,
+          args.text)  # fmt: skip
 
 
 if __name__ == "__main__":
