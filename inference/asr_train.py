@@ -116,15 +116,26 @@ def augment(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return audio
 
 
-def render(utt: Utterance, out_dir: Path) -> dict[str, Any]:
-    """Render one utterance to a WAV file; returns its manifest row."""
+def render(utt: Utterance, out_dir: Path) -> dict[str, Any] | None:
+    """Render one utterance to a WAV file; returns its manifest row, or None when espeak-ng writes no
+    audio for the text. A file left by an interrupted run is reused (rendering is deterministic)."""
+    path = out_dir / f"{utt.key}.wav"
+    row = {"audio_filepath": str(path), "text": normalize_text(utt.text)}
+    if path.exists():
+        info = sf.info(str(path))
+        if info.frames:
+            return {**row, "duration": round(info.frames / info.samplerate, 3)}
     rng = np.random.default_rng(utt.seed)
-    audio = espeak(utt.text, utt.voice, utt.speed, utt.pitch, utt.amplitude)
+    try:
+        audio = espeak(utt.text, utt.voice, utt.speed, utt.pitch, utt.amplitude)
+    except sf.LibsndfileError:  # espeak-ng wrote an empty file: nothing to say for this text
+        return None
+    if not audio.size:
+        return None
     pad = [np.zeros(int(rng.uniform(0.05, 0.3) * SAMPLE_RATE), np.float32) for _ in range(2)]
     audio = np.concatenate([pad[0], audio, pad[1]])
     if utt.mode == "augment":
         audio = augment(audio, rng)
-    path = out_dir / f"{utt.key}.wav"
     if utt.mode == "telephone":
         narrow = resample_poly(band_pass(audio), 1, 2)
         narrow = narrow / (np.abs(narrow).max() + 1e-9) * rng.uniform(0.3, 0.9)
@@ -134,10 +145,10 @@ def render(utt: Utterance, out_dir: Path) -> dict[str, Any]:
         audio = audio / (np.abs(audio).max() + 1e-9) * rng.uniform(0.1, 0.95)
         sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
         duration = len(audio) / SAMPLE_RATE
-    return {"audio_filepath": str(path), "duration": round(duration, 3), "text": normalize_text(utt.text)}
+    return {**row, "duration": round(duration, 3)}
 
 
-def _render_star(args: tuple[Utterance, Path]) -> dict[str, Any]:
+def _render_star(args: tuple[Utterance, Path]) -> dict[str, Any] | None:
     return render(*args)
 
 
@@ -173,7 +184,7 @@ def write_set(name: str, utterances: list[Utterance], root: Path, workers: int =
     out_dir = root / name
     out_dir.mkdir(parents=True, exist_ok=True)
     with Pool(workers) as pool:
-        rows = pool.map(_render_star, [(u, out_dir) for u in utterances], chunksize=8)
+        rows = [r for r in pool.map(_render_star, [(u, out_dir) for u in utterances], chunksize=8) if r]
     manifest.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return manifest
 
