@@ -94,6 +94,7 @@ class RunSummary:
     previous_orders: int | None = None
     previous_compliant: int | None = None
     stages: list[StageTelemetry] = field(default_factory=list)
+    run_id: str | None = None  # the Prefect flow run (or a local id) whose artifacts and ops rows these are
 
     @property
     def orders(self) -> int:
@@ -451,6 +452,7 @@ def daily_compliance(
         previous_orders=breakdown.previous_orders,
         previous_compliant=breakdown.previous_compliant,
         stages=[t for t in stages if t is not None],
+        run_id=run_id,
     )
     record_stage_runs(url, run_id, day, summary.stages)
     publish_artifacts(url, summary)

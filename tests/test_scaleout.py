@@ -137,12 +137,15 @@ def test_every_stage_of_a_run_is_in_ops_stage_runs(threads_run, database_url: st
 
 def test_the_run_publishes_summary_failures_and_telemetry_artifacts(threads_run) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
+    # other modules' runs publish under the same keys on the shared API: read this run's own artifacts
+    this_run = ArtifactFilterFlowRunId(any_=[threads_run.run_id])
     with get_client(sync_client=True) as client:
         latest = {
             key: client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), limit=1
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]), flow_run_id=this_run),
+                limit=1,
             )
             for key in ("daily-compliance-summary", "non-compliant-orders", "stage-telemetry")
         }

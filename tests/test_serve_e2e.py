@@ -70,8 +70,23 @@ def database_url():
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     url = server.get_uri()
     migrate(url)
+    POSTGRES_LOG.append(pgdata / "log")
     yield url
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copyfile(pgdata / "log", ARTIFACTS / "serve-e2e-postgres.log")
     server.cleanup()
+
+
+POSTGRES_LOG: list[Path] = []  # the server log of this module's PostgreSQL, for failure messages
+
+
+def logs_tail(served: Served, chars: int = 3000) -> str:
+    """The end of the serve log and of the PostgreSQL log: what a failed run message alone does not say."""
+    postgres = POSTGRES_LOG[-1].read_text(encoding="utf-8", errors="replace") if POSTGRES_LOG else ""
+    return (
+        f"serve log:\n{served.log.read_text(encoding='utf-8', errors='replace')[-chars:]}\n"
+        f"PostgreSQL log:\n{postgres[-chars:]}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +141,7 @@ def wait_final(served: Served, run_id, timeout: float = RUN_TIMEOUT_S):
         if run.state is not None and run.state.is_final():
             return run
         time.sleep(5)
-    pytest.fail(
-        f"flow run {run_id} not finished after {timeout} s; serve log:\n{served.log.read_text()[-3000:]}"
-    )
+    pytest.fail(f"flow run {run_id} not finished after {timeout} s; {logs_tail(served)}")
 
 
 def wait_idle(served: Served, deployment: str, timeout: float = RUN_TIMEOUT_S) -> None:
@@ -208,8 +221,8 @@ def manual_run(served: Served):
     return wait_final(served, run.id)
 
 
-def test_triggered_run_completes_on_the_worker(manual_run, database_url: str) -> None:
-    assert manual_run.state.is_completed(), manual_run.state.message
+def test_triggered_run_completes_on_the_worker(served: Served, manual_run, database_url: str) -> None:
+    assert manual_run.state.is_completed(), f"{manual_run.state.message}\n{logs_tail(served)}"
     with psycopg.connect(database_url) as conn:
         orders = conn.execute("select count(*) from marts.order_compliance").fetchone()[0]
         recorded = conn.execute(
