@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         return self.state_dir / "pgdata"
 
     @property
+    def log_file(self) -> Path:
+        """Where libraries' own logs go (NeMo's config dumps…), keeping the terminal for progress."""
+        return self.state_dir / "logs" / "callaudit.log"
+
+    @property
     def audio_cache(self) -> Path:
         return self.state_dir / "audio-cache"
 

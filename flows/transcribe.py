@@ -69,6 +69,7 @@ def asr_config(settings: Settings):
         overlap_s=settings.asr_overlap_s,
         batch_size=settings.asr_batch_size,
         device=settings.asr_device,
+        log_file=settings.log_file,
     )
 
 

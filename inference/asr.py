@@ -29,6 +29,7 @@ from scipy.signal import resample_poly
 
 from inference.devices import resolve_device
 from inference.hashing import file_sha256
+from inference.library_logs import send_library_logs_to
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class AsrConfig:
     """With word timestamps, a segment longer than this is closed at the next word."""
     max_overlap_words: int = 8
     """Longest suffix/prefix match tried when stitching chunks without word timestamps."""
+    log_file: Path | None = None
+    """Where NeMo's own logs go (config dumps, telemetry notices); None leaves them on the terminal."""
 
     def __post_init__(self) -> None:
         if self.chunk_s <= 0 or self.overlap_s < 0 or self.overlap_s >= self.chunk_s:
@@ -431,6 +434,8 @@ class Transcriber:
             torch.set_num_threads(config.torch_threads)
         self.device = torch.device(resolve_device(config.device))
 
+        if config.log_file is not None:
+            send_library_logs_to(config.log_file)
         from nemo.collections.asr.models import ASRModel
 
         self._model_id = model_id_for(config)  # raises FileNotFoundError for a missing .nemo file

@@ -366,3 +366,14 @@ def test_transcriber_reraises_bad_input(tiny_nemo: Path) -> None:
     bad = CallAudio("bad", np.zeros((10, 2, 2), np.float32), 8000, 0.0)
     with pytest.raises(ValueError, match="samples must be"):
         list(t.transcribe_calls([bad]))
+
+
+def test_nemo_logs_go_to_the_log_file_not_the_terminal(
+    tiny_nemo: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    log_file = tmp_path / "logs" / "callaudit.log"
+    capfd.readouterr()
+    _transcriber(tiny_nemo, log_file=log_file)
+    terminal = "".join(capfd.readouterr())
+    assert "NeMo" not in terminal and "OneLogger" not in terminal, terminal[:2000]
+    assert "successfully restored" in log_file.read_text(encoding="utf-8")
