@@ -90,3 +90,32 @@ def test_bundled_model_transcribes_heldout_sentence(tmp_path: Path) -> None:
     model = EncDecCTCModel.restore_from(str(BUNDLED), map_location="cpu")
     hyps = hypothesis_texts(model.transcribe([r["audio_filepath"] for r in rows], verbose=False))
     assert error_rates([r["text"] for r in rows], hyps)["cer"] < 0.3, hyps
+
+
+@pytest.mark.skipif(not BUNDLED.exists(), reason=f"bundled model absent: {BUNDLED} (train it first)")
+def test_bundled_model_holds_no_path_of_the_training_machine() -> None:
+    from inference.asr_bundle import absolute_paths, saved_config
+
+    assert absolute_paths(saved_config(BUNDLED)) == []
+
+
+def test_bundle_clears_the_training_paths(tmp_path: Path) -> None:
+    from nemo.collections.asr.models import EncDecCTCModel
+    from omegaconf import open_dict
+
+    from inference.asr_bundle import absolute_paths, bundle, saved_config
+    from inference.asr_model import new_model
+
+    model = new_model("tiny")
+    cfg = model.cfg
+    with open_dict(cfg):
+        cfg.train_ds.manifest_filepath = str(tmp_path / "work" / "train.json")
+    model.cfg = cfg
+    trained = tmp_path / "out" / "tiny.nemo"
+    trained.parent.mkdir()
+    model.save_to(str(trained))
+    assert absolute_paths(saved_config(trained))  # what the recipe writes carries its work folder
+    shipped = bundle(trained, tmp_path / "models")
+    assert absolute_paths(saved_config(shipped)) == []
+    restored = EncDecCTCModel.restore_from(str(shipped), map_location="cpu")
+    assert list(restored.cfg.labels) == list(model.cfg.labels)
