@@ -6,8 +6,9 @@
 * ``stage_lock``: a PostgreSQL advisory lock per stage (and shard), so two runs that overlap (a backfill's
   days, an on-arrival run during the nightly one) never work the same pending items at once: the second
   waits, then finds them done.
-* ``limited``: a Prefect global concurrency limit (the LLM and GPU stages), created by ``callaudit serve``
-  or ``ensure_limits``; where no limit exists (an ad-hoc run without a server) the stage is not limited.
+* ``limited``: a Prefect global concurrency limit (the LLM and GPU stages). ``callaudit serve`` creates
+  them; any other run (an ad-hoc run on an ephemeral API) creates a missing one with the configured slots
+  on first use, so every run is limited and none warns that a limit does not exist.
 """
 
 from __future__ import annotations
@@ -70,10 +71,14 @@ def stage_lock(database_url: str, name: str) -> Iterator[None]:
 
 @contextmanager
 def limited(name: str, occupy: int = 1) -> Iterator[None]:
-    """Take ``occupy`` slots of the global concurrency limit ``name`` while the block runs."""
+    """Take ``occupy`` slots of the global concurrency limit ``name`` while the block runs (created with
+    its configured slots if the API in use lacks it; one set in the UI is left as it is)."""
     from prefect.concurrency.sync import concurrency
 
-    with concurrency(name, occupy=occupy, strict=False):
+    from flows.config import get_settings
+
+    ensure_limit(name, limit_slots(get_settings())[name], overwrite=False)
+    with concurrency(name, occupy=occupy, strict=True):
         yield
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -70,3 +71,28 @@ def test_prefect_deploy_registers_every_deployment_with_its_schedule() -> None:
     [tick] = arrival.schedules
     assert tick.schedule.interval.total_seconds() == 60
     assert backlog.work_pool_name == "callaudit-gpu" and gpu_pool.type == "kubernetes"
+
+
+@pytest.mark.usefixtures("prefect_api")
+def test_a_run_without_serve_creates_the_limit_it_asks_for_and_takes_its_slot() -> None:
+    """An ad-hoc run on an API where `callaudit serve` never created the limits is still limited (no
+    "limit does not exist - skipping acquisition" warning): the limit is made with its configured slots."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    from flows.config import get_settings
+    from flows.runtime import LLM_LIMIT, limited
+
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectNotFound):
+        client.delete_global_concurrency_limit_by_name(LLM_LIMIT)
+
+    @flow
+    def classify_like() -> int:
+        with limited(LLM_LIMIT), get_client(sync_client=True) as client:
+            return client.read_global_concurrency_limit_by_name(LLM_LIMIT).active_slots
+
+    assert classify_like() == 1
+    with get_client(sync_client=True) as client:
+        made = client.read_global_concurrency_limit_by_name(LLM_LIMIT)
+    assert made.limit == get_settings().llm_concurrency and made.active_slots == 0
