@@ -216,12 +216,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    from flows.serve import browser_api_url
+
     prefect = Path(sys.executable).with_name("prefect")
+    # the UI's pages call the API where this server listens, not on Prefect's default port
+    os.environ["PREFECT_UI_API_URL"] = api_url = browser_api_url(args.host, args.port)
     console.print(
-        f"Prefect UI on http://127.0.0.1:{args.port} "
+        f"Prefect UI on {api_url.removesuffix('/api')} "
         f"(PREFECT_HOME={os.environ['PREFECT_HOME']}); Ctrl-C stops"
     )
-    os.execv(str(prefect), [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(args.port)])
+    os.execv(str(prefect), [str(prefect), "server", "start", "--host", args.host, "--port", str(args.port)])
     return 0
 
 
@@ -382,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("ui", help="start the Prefect server and UI on the pipeline's Prefect home")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
     p.add_argument("--port", type=int, default=4200)
     p.set_defaults(func=cmd_ui)
     return parser

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -154,6 +155,18 @@ class Services:
                         process.wait()
 
 
+def browser_api_url(host: str, port: int) -> str:
+    """The API URL the UI's pages call from the user's browser: the address the server listens on, on
+    whatever port (a wildcard bind is reached through this machine's name). ``PREFECT_UI_API_URL`` set in
+    the environment (a proxy in front of the server) wins."""
+    if os.environ.get("PREFECT_UI_API_URL"):
+        return os.environ["PREFECT_UI_API_URL"]
+    reachable = socket.getfqdn() if host in ("0.0.0.0", "::", "") else host
+    if ":" in reachable:  # an IPv6 address
+        reachable = f"[{reachable}]"
+    return f"http://{reachable}:{port}/api"
+
+
 def serve_environment(settings: Settings, api_url: str, say=print) -> dict[str, str]:
     env = {**os.environ, "PREFECT_API_URL": api_url, "CALLAUDIT_HOME": str(REPO_ROOT)}
     env.setdefault("CALLAUDIT_STATE_DIR", str(settings.state_dir))
@@ -184,6 +197,7 @@ def start(
     logs = settings.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     env = serve_environment(settings, api_url, say)
+    env["PREFECT_UI_API_URL"] = browser_api_url(host, port)
     prefect = str(Path(sys.executable).with_name("prefect"))
     services = Services(workers=[])
     server_log = logs / "prefect-server.log"
