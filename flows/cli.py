@@ -105,6 +105,9 @@ def where_next() -> None:
         "  callaudit docs --serve                  dbt docs + Great Expectations Data Docs, offline"
     )
     console.print("  callaudit serve                         deployments, schedules, on-arrival and a worker")
+    from flows.config import get_settings
+
+    console.print(f"  {get_settings().log_file}   every log line of the run (callaudit -v prints them)")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -323,6 +326,9 @@ def cmd_vault(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callaudit", description=__doc__)
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="print every Prefect log line of a run (default: stages)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synth", help="write a synthetic data set in the input contract, with ground truth")
@@ -392,10 +398,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+FLOW_COMMANDS = ("run", "demo")  # they run the daily flow in this process: its terminal is kept quiet
+
+
 def main(argv: list[str] | None = None) -> int:
     import psycopg
 
     args = build_parser().parse_args(argv)
+    if args.command in FLOW_COMMANDS:
+        from flows.config import get_settings
+        from flows.terminal import quiet_terminal
+
+        quiet_terminal(get_settings().log_file, verbose=args.verbose)
     try:
         return args.func(args)
     except KeyboardInterrupt:

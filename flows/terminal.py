@@ -1,0 +1,49 @@
+"""What a flow run prints on the terminal of ``callaudit run`` / ``demo`` / ``backfill``.
+
+Prefect's console handler prints every record of its run loggers, among them one engine line per task
+run state: about 200 lines for the dbt build alone ("Task run 'model.…' - Finished in state
+Completed()"). The terminal keeps what a user acts on: the project's own stage lines (items done, known,
+quarantined, the verdicts) and every warning or error, from any library. Everything else still reaches
+the Prefect API (the UI shows each run's full log) and the log file. ``-v`` keeps Prefect's console as it
+is. Prefect's logging settings have no filter of this kind (only levels per logger, and the engine and the
+project log through the same run loggers), hence this filter on its console handler.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flows.config import REPO_ROOT
+
+_PROJECT = str(REPO_ROOT)
+_SITE = str(REPO_ROOT / ".venv")
+
+
+def said_by_the_project(record: logging.LogRecord) -> bool:
+    """A record the terminal shows: a warning or worse, or a line logged by the project's own code."""
+    if record.levelno >= logging.WARNING:
+        return True
+    return record.pathname.startswith(_PROJECT) and not record.pathname.startswith(_SITE)
+
+
+def quiet_terminal(log_file: Path, verbose: bool = False) -> None:
+    """Filter Prefect's console handler down to ``said_by_the_project`` (unless ``verbose``) and write every
+    record of Prefect's loggers, INFO and up, to ``log_file``."""
+    import prefect  # noqa: F401  (importing Prefect configures its logging: the console handler on root)
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    root = logging.getLogger()
+    log_file = Path(log_file)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    files = [Path(h.baseFilename) for h in root.handlers if isinstance(h, logging.FileHandler)]
+    if log_file.resolve() not in files:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    if verbose:
+        return
+    for handler in root.handlers:
+        if isinstance(handler, PrefectConsoleHandler) and said_by_the_project not in handler.filters:
+            handler.addFilter(said_by_the_project)
