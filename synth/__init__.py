@@ -32,7 +32,7 @@ class SynthSummary:
     duplicate_calls: int = 0
 
 
-def _jobs(calls: list[Call], out_dir: Path, seed: int, tz: ZoneInfo) -> list[CallJob]:
+def _jobs(calls: list[Call], out_dir: Path, seed: int, tz: ZoneInfo, phrasebank: str) -> list[CallJob]:
     """Render jobs of the calls that get their own recording (not the duplicates)."""
     return [
         CallJob(
@@ -47,6 +47,7 @@ def _jobs(calls: list[Call], out_dir: Path, seed: int, tz: ZoneInfo) -> list[Cal
             c.order_type,
             c.offer,
             str(out_dir),
+            phrasebank,
         )
         for i, c in enumerate(calls)
         if not c.duplicate_of
@@ -87,12 +88,15 @@ def generate(
     progress: bool = True,
     workers: int = 2,
     duplicates: int | None = None,
+    phrasebank: str = "synth.phrases",
 ) -> SynthSummary:
     """Generate a complete synthetic data set under out_dir; deterministic for its arguments.
 
     ``duplicates``: how many duplicate attempts to plant (a third of each kind: identical, reencoded,
     other_order); None plants the default share (6% of the orders, at least one of each kind from 40 on).
     Fewer are planted when the orders run out of candidates (SynthSummary.duplicate_calls says how many).
+    ``phrasebank``: the importable module the calls' words come from (``synth.phrases``; an evaluation may
+    pass a bank written apart from it, with the same names).
     """
     out_dir = Path(out_dir)
     tz = ZoneInfo(timezone)
@@ -104,7 +108,7 @@ def generate(
     for mf in files:
         writer.write_manifest(mf, out_dir / "manifests")
 
-    jobs = _jobs(plan.calls, out_dir, seed, tz)
+    jobs = _jobs(plan.calls, out_dir, seed, tz, phrasebank)
     dup_jobs = _duplicate_jobs(plan.calls, out_dir, seed, tz)
     original_of = {c.call_id: c.duplicate_of for c in plan.calls if c.duplicate_of}
     rendered: dict[str, RenderedCall] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,7 +11,6 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from synth import phrases
 from synth.audio import SIT_TONES, Timeline, add_noise, limit_peak, mulaw_roundtrip, tone
 from synth.speech import VOICES, synthesize
 
@@ -43,6 +43,7 @@ class CallJob:
     order_type: str
     offer: str
     out_dir: str
+    phrasebank: str = "synth.phrases"  # the module of the phrasings spoken (the names of synth.phrases)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def _speak(tl: Timeline, voice: Voice, text: str, channel: int) -> None:
 
 def _compose(job: CallJob, rate: int, rings: int, agent: Voice, customer: Voice) -> Timeline:
     rng = np.random.default_rng([job.seed, job.index, 2])
+    phrases = importlib.import_module(job.phrasebank)
     tl = Timeline(rate)
     tl.silence(rng.uniform(0.3, 1.2))
     freq = float(rng.choice([425.0, 440.0]) + rng.uniform(-10.0, 10.0))
