@@ -27,6 +27,33 @@ SEED = 5
 EMBEDDED_PGDATA = _STATE / "pgdata"  # the session's embedded PostgreSQL (server log: EMBEDDED_PGDATA / "log")
 
 
+# `make test-fast` (-m "not slow") leaves out the modules that run the whole daily flow, start servers or load
+# the big models; `make test` and CI run everything. Marked here, by module, in one place.
+SLOW_MODULES = {
+    "test_asr",
+    "test_asr_model",
+    "test_bi_marts",
+    "test_classification_flow",
+    "test_docs",
+    "test_embeddings",
+    "test_other_generator",
+    "test_pipeline",
+    "test_redaction",
+    "test_s3",
+    "test_scaleout",
+}
+E2E_MODULES = {"test_serve_e2e", "test_ui_port"}  # a served Prefect API, a browser
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in E2E_MODULES:
+            item.add_marker(pytest.mark.e2e)
+        if module in SLOW_MODULES | E2E_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     from flows.db import start_embedded, stop_embedded
