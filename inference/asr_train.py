@@ -5,6 +5,13 @@
 Steps: synthesise the corpus with espeak-ng (many French voices, speeds, pitches), augment (telephone
 band, G.711 mu-law, noise, reverberation, volume), write 16 kHz WAVs and NeMo manifests, train with one
 torch thread, save the ``.nemo`` and evaluate four held-out sets into ``metrics.json``.
+
+On a CUDA machine the same recipe trains on the GPU; there ``--workers`` renders with more processes,
+``--loader-workers`` feeds the GPU, ``--train-until`` (a unix time) bounds rendering and training by the
+clock, and ``--lr-by-time`` spreads the warm-up + cosine schedule over that time instead of ``--steps``:
+
+    python -m inference.asr_train --out /tmp/out --seed 31 --utterances 40000 --batch-size 64 \
+        --steps 1000000 --workers 16 --loader-workers 12 --render-until T1 --train-until T2 --lr-by-time
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import random
 import subprocess
@@ -176,15 +184,24 @@ def plan(
     return [dataclasses.replace(u, mode="clean") if i in clean else u for i, u in enumerate(plans)]
 
 
-def write_set(name: str, utterances: list[Utterance], root: Path, workers: int = 2) -> Path:
-    """Render a set with ``workers`` processes and write its NeMo JSON-lines manifest."""
+def write_set(
+    name: str, utterances: list[Utterance], root: Path, workers: int = 2, until: float | None = None
+) -> Path:
+    """Render a set with ``workers`` processes and write its NeMo JSON-lines manifest. With ``until``
+    (a unix time), rendering stops at that time and the manifest lists the clips finished by then."""
     manifest = root / f"{name}.json"
     if manifest.exists():  # rendering is deterministic: reuse a finished set
         return manifest
     out_dir = root / name
     out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
     with Pool(workers) as pool:
-        rows = [r for r in pool.map(_render_star, [(u, out_dir) for u in utterances], chunksize=8) if r]
+        for row in pool.imap(_render_star, [(u, out_dir) for u in utterances], chunksize=8):
+            if row:
+                rows.append(row)
+            if until is not None and time.time() > until:
+                pool.terminate()
+                break
     manifest.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return manifest
 
@@ -195,6 +212,7 @@ def eval_sets(
     size: int = EVAL_SIZE,
     train_count: int = 6000,
     broad_heldout: list[str] | None = None,
+    workers: int = 2,
 ) -> dict[str, Path]:
     """The evaluation sets, regenerated deterministically (same seed -> same audio); with
     ``broad_heldout``, a fifth set of French sentences (Littré clauses) that no training sentence equals."""
@@ -210,10 +228,11 @@ def eval_sets(
         "telephone_8k_mulaw": plan("telephone", held[2 * size :], voices, seed, "telephone"),
         **extra,
     }
-    return {name: write_set(name, utts, root) for name, utts in plans.items()}
+    return {name: write_set(name, utts, root, workers) for name, utts in plans.items()}
 
 
 def evaluate(model: Any, manifest: Path, batch_size: int = 8) -> dict[str, float]:
+    """Corpus WER/CER of ``model`` on a manifest's clips."""
     rows = [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line]
     hyps = hypothesis_texts(
         model.transcribe([r["audio_filepath"] for r in rows], batch_size=batch_size, verbose=False)
@@ -236,6 +255,20 @@ def training_text(count: int, seed: int) -> tuple[list[str], list[str]]:
     taken = {normalize_text(t) for t in texts} | excluded
     pool = [c for c in broad.littre_clauses() if normalize_text(c) not in taken]
     return texts, random.Random(f"broad-heldout-{seed}").sample(pool, EVAL_SIZE + 24)
+
+
+def cached_training_text(count: int, seed: int, cache: Path | None) -> tuple[list[str], list[str]]:
+    """:func:`training_text`, read from ``cache`` (JSON) when it holds the same count and seed, else
+    computed and written there: a machine without the Debian text packages trains from the file."""
+    if cache and cache.exists():
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        if (data["count"], data["seed"]) == (count, seed):
+            return data["train"], data["broad_heldout"]
+    texts, heldout = training_text(count, seed)
+    if cache:
+        payload = {"count": count, "seed": seed, "train": texts, "broad_heldout": heldout}
+        cache.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    return texts, heldout
 
 
 def recipe_hash(params: dict[str, Any]) -> str:
@@ -261,9 +294,20 @@ def greedy_texts(logits: Any, lengths: Any) -> list[str]:
     return out
 
 
-def _progress_callback(every: int, monitor: Path | None, monitor_every: int, snapshot_dir: Path) -> Any:
+def _progress_callback(
+    every: int,
+    monitor: Path | None,
+    monitor_every: int,
+    snapshot_dir: Path,
+    lr_by_time: tuple[float, float, int] | None = None,
+) -> Any:
     """Prints step, loss, lr and time; every ``monitor_every`` steps also the greedy CER on a few
-    held-out clips, and saves a snapshot ``.nemo`` that ``--init-from`` can continue."""
+    held-out clips, and saves a snapshot ``.nemo`` that ``--init-from`` can continue.
+
+    With ``lr_by_time = (peak, seconds, warmup_steps)`` the learning rate follows a linear warm-up over
+    ``warmup_steps`` and a cosine decay to 1e-5 over ``seconds`` of wall-clock time (set before each
+    step, over the step-based scheduler's value): a run bounded by the clock ends with a decayed rate
+    whatever its speed."""
     import torch
     from lightning.pytorch.callbacks import Callback
 
@@ -273,6 +317,16 @@ def _progress_callback(every: int, monitor: Path | None, monitor_every: int, sna
     class Progress(Callback):
         def __init__(self) -> None:
             self.start = time.time()
+
+        def on_train_batch_start(self, trainer: Any, *args: Any) -> None:
+            if lr_by_time is None:
+                return
+            peak, seconds, warmup = lr_by_time
+            done = min(1.0, (time.time() - self.start) / seconds)
+            lr = 1e-5 + (peak - 1e-5) * 0.5 * (1 + math.cos(math.pi * done))
+            lr *= min(1.0, (trainer.global_step + 1) / warmup)
+            for group in trainer.optimizers[0].param_groups:
+                group["lr"] = lr
 
         def on_train_batch_end(self, trainer: Any, module: Any, *args: Any) -> None:
             step = trainer.global_step
@@ -292,7 +346,8 @@ def _progress_callback(every: int, monitor: Path | None, monitor_every: int, sna
                     for i, c in enumerate(clips):
                         batch[i, : len(c)] = torch.from_numpy(c)
                     log_probs, encoded_len, _ = module.forward(
-                        input_signal=batch, input_signal_length=lengths
+                        input_signal=batch.to(module.device),
+                        input_signal_length=lengths.to(module.device),
                     )
                     hyps = greedy_texts(log_probs, encoded_len)
                 module.train()
@@ -317,18 +372,28 @@ def fit(
     init_from: str | None = None,
     monitor: Path | None = None,
     monitor_every: int = 250,
+    loader_workers: int = 0,
+    lr_by_time: bool = False,
+    precision: str = "32-true",
 ) -> tuple[Any, int, float]:
-    """Train a fresh model; returns (model, steps done, seconds)."""
+    """Train a fresh model (or continue ``init_from``) on the GPU when CUDA is available, else on one
+    CPU thread; returns (model, steps done, seconds)."""
     import lightning.pytorch as pl
     import torch
 
     from inference.asr_model import new_model
 
-    torch.set_num_threads(1)
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.set_float32_matmul_precision("high")
+    else:
+        torch.set_num_threads(1)
     pl.seed_everything(seed, workers=True)
+    timed = (max_minutes * 60, max(1, min(200, steps // 10))) if lr_by_time and max_minutes else None
     trainer = pl.Trainer(
-        accelerator="cpu",
+        accelerator="gpu" if cuda else "cpu",
         devices=1,
+        precision=precision if cuda else "32-true",
         max_steps=steps,
         max_epochs=-1,
         max_time={"minutes": max_minutes} if max_minutes else None,
@@ -340,7 +405,13 @@ def fit(
         num_sanity_val_steps=0,
         gradient_clip_val=1.0,
         callbacks=[
-            _progress_callback(max(1, min(50, steps // 10)), monitor, monitor_every, train_manifest.parent)
+            _progress_callback(
+                max(1, min(50, steps // 10)),
+                monitor,
+                monitor_every,
+                train_manifest.parent,
+                (lr, *timed) if timed else None,
+            )
         ],
     )
     if init_from:  # continue training a saved model with a fresh warm-up + cosine schedule
@@ -358,6 +429,13 @@ def fit(
         model.setup_optimization(model.cfg.optim)
     else:
         model = new_model(preset, str(train_manifest), None, batch_size, steps, lr, trainer)
+    if loader_workers:  # feed a GPU: parallel WAV loading into pinned memory
+        from omegaconf import open_dict
+
+        with open_dict(model.cfg):
+            model.cfg.train_ds.num_workers = loader_workers
+            model.cfg.train_ds.pin_memory = cuda
+        model.setup_training_data(model.cfg.train_ds)
     started = time.time()
     trainer.fit(model)
     model.eval()
@@ -378,12 +456,22 @@ def train(
     clean_share: float = 0.3,
     monitor_every: int = 250,
     text: str = "broad",
+    workers: int = 2,
+    loader_workers: int = 0,
+    render_until: float | None = None,
+    train_until: float | None = None,
+    lr_by_time: bool = False,
+    text_cache: str | Path | None = None,
+    precision: str = "32-true",
 ) -> dict[str, Any]:
-    """Synthesise, train, save ``<out>/callaudit-fr-ctc-<preset>.nemo`` and ``<out>/metrics.json``."""
+    """Synthesise, train, save ``<out>/callaudit-fr-ctc-<preset>.nemo`` and ``<out>/metrics.json``.
+
+    ``render_until`` and ``train_until`` (unix times) bound the training set's rendering and the
+    training by the clock; the evaluation and monitor sets are rendered first, in full."""
     params = {"preset": preset, "steps": steps, "utterances": utterances, "seed": seed,
               "batch_size": batch_size, "lr": lr, "clean_share": clean_share,
               "init_from_sha256": file_sha256(Path(init_from)) if init_from else None,
-              "text": text}  # fmt: skip
+              "text": text, "lr_by_time": lr_by_time}  # fmt: skip
     recipe = recipe_hash(params)  # hashed before the long run, so later edits cannot mislabel it
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -392,27 +480,37 @@ def train(
     voices = corpus.train_voices()
     broad_heldout: list[str] = []
     if text == "broad":
-        texts, broad_heldout = training_text(utterances, seed)
+        texts, broad_heldout = cached_training_text(
+            utterances, seed, Path(text_cache) if text_cache else None
+        )
     else:
         texts = corpus.train_sentences(utterances, seed)
-    train_manifest = write_set("train", plan("train", texts, voices, seed, "augment", clean_share), root)
-    manifests = eval_sets(root, seed, train_count=utterances, broad_heldout=broad_heldout[:EVAL_SIZE])
+    manifests = eval_sets(
+        root, seed, train_count=utterances, broad_heldout=broad_heldout[:EVAL_SIZE], workers=workers
+    )
     # a small set for watching training (CER printed every monitor_every steps); never used for metrics
     watch = (
         broad_heldout[EVAL_SIZE:]
         or corpus.heldout_sentences(3 * EVAL_SIZE + 24, seed, utterances)[3 * EVAL_SIZE :]
     )
-    monitor = write_set("monitor", plan("monitor", watch, voices, seed, "clean"), root)
+    monitor = write_set("monitor", plan("monitor", watch, voices, seed, "clean"), root, workers)
+    train_plan = plan("train", texts, voices, seed, "augment", clean_share)
+    train_manifest = write_set("train", train_plan, root, workers, until=render_until)
     synth_seconds = time.time() - t0
-    hours = sum(json.loads(r)["duration"] for r in train_manifest.read_text().splitlines()) / 3600
-    print(f"synthesised {len(texts)} train utterances ({hours:.2f} h) in {synth_seconds:.0f}s", flush=True)
-
+    rows = train_manifest.read_text().splitlines()
+    hours = sum(json.loads(r)["duration"] for r in rows) / 3600
+    print(f"synthesised {len(rows)} of {len(texts)} train utterances ({hours:.2f} h) in {synth_seconds:.0f}s",
+          flush=True)  # fmt: skip
+    if train_until:
+        left = (train_until - time.time()) / 60
+        max_minutes = min(max_minutes, left) if max_minutes else left
     model, done, seconds = fit(
-        preset, train_manifest, steps, seed, batch_size, lr, max_minutes, init_from, monitor, monitor_every
-    )
+        preset, train_manifest, steps, seed, batch_size, lr, max_minutes, init_from, monitor, monitor_every,
+        loader_workers, lr_by_time, precision,
+    )  # fmt: skip
     path = out / MODEL_NAME.replace("small", preset)
     model.save_to(str(path))
-    results = {name: evaluate(model, m) for name, m in manifests.items()}
+    results = {name: evaluate(model, m, 32 if loader_workers else 8) for name, m in manifests.items()}
     metrics = {
         "model": path.name,
         "model_sha256": file_sha256(path),
@@ -424,15 +522,22 @@ def train(
         "train_seconds": round(seconds, 1),
         "synthesis_seconds": round(synth_seconds, 1),
         "train_audio_hours": round(hours, 3),
+        "train_clips": len(rows),
         "train_voices": [v.name for v in corpus.train_voices()],
         "unseen_voices": [v.name for v in corpus.unseen_voices()],
         "eval": results,
-        "torch_threads": 1,
+        "device": _device_name(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=2), flush=True)
     return metrics
+
+
+def _device_name() -> str:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu, 1 torch thread"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -459,11 +564,19 @@ def main(argv: list[str] | None = None) -> None:
         help="broad French (asr_corpus_broad, the default) or the call-centre templates alone",
     )
     parser.add_argument("--monitor-every", type=int, default=250, help="steps between CER checks/snapshots")
+    parser.add_argument("--workers", type=int, default=2, help="processes rendering speech")
+    parser.add_argument("--loader-workers", type=int, default=0, help="data-loader processes (GPU)")
+    parser.add_argument("--render-until", type=float, default=None, help="unix time: stop rendering")
+    parser.add_argument("--train-until", type=float, default=None, help="unix time: stop training")
+    parser.add_argument("--lr-by-time", action="store_true", help="warm-up + cosine over the time limit")
+    parser.add_argument("--text-cache", default=None, help="JSON cache of the broad training text")
+    parser.add_argument("--precision", default="32-true", help="Lightning precision on a GPU")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     train(args.out, args.preset, args.steps, args.utterances, args.seed, args.batch_size, args.lr,
           args.max_minutes, args.work_dir, args.init_from, args.clean_share, args.monitor_every,
-          args.text)  # fmt: skip
+          args.text, args.workers, args.loader_workers, args.render_until, args.train_until,
+          args.lr_by_time, args.text_cache, args.precision)  # fmt: skip
 
 
 if __name__ == "__main__":
