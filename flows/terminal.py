@@ -30,8 +30,12 @@ def said_by_the_project(record: logging.LogRecord) -> bool:
 def quiet_terminal(log_file: Path, verbose: bool = False) -> None:
     """Filter Prefect's console handler down to ``said_by_the_project`` (unless ``verbose``) and write every
     record of Prefect's loggers, INFO and up, to ``log_file``."""
-    import prefect  # noqa: F401  (importing Prefect configures its logging: the console handler on root)
+    from prefect.logging.configuration import ensure_logging_setup
     from prefect.logging.handlers import PrefectConsoleHandler
+
+    # Prefect configures its logging lazily, at its first flow run; configured later, after the file handler
+    # below is on the root logger, it would leave its console handler out (it defers to a user's handler)
+    ensure_logging_setup()
 
     root = logging.getLogger()
     log_file = Path(log_file)
