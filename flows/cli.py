@@ -235,17 +235,23 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Prefect server + UI, work pools, deployments, concurrency limits and a worker; Ctrl-C stops them."""
     from flows.config import get_settings
-    from flows.serve import run_until_stopped, start
+    from flows.serve import StopNow, StopSignals, run_until_stopped, start
 
     settings = get_settings()
-    services, api_url = start(
-        settings,
-        host=args.host,
-        port=args.port,
-        deploy=not args.no_deploy,
-        worker=not args.no_worker,
-        say=console.print,
-    )
+    signals = StopSignals().install()  # before the first child: a signal during the start reaps it too
+    try:
+        services, api_url = start(
+            settings,
+            host=args.host,
+            port=args.port,
+            deploy=not args.no_deploy,
+            worker=not args.no_worker,
+            say=console.print,
+        )
+    except StopNow as stop:
+        console.print(f"{stop} during the start: everything started so far is stopped")
+        signals.restore()
+        return 130
     ui = api_url.removesuffix("/api")
     console.print(f"\n[green]ready[/]: Prefect UI on {ui}  (PREFECT_API_URL={api_url})")
     console.print(
@@ -255,8 +261,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"  run one now:  PREFECT_API_URL={api_url} .venv/bin/prefect deployment run "
         "daily-compliance/daily-compliance -p date=YYYY-MM-DD"
     )
-    console.print("  Ctrl-C stops the worker and the server")
-    return run_until_stopped(services, say=console.print)
+    console.print(
+        f"  Ctrl-C stops: runs in flight get {settings.serve_grace_s:.0f} s (CALLAUDIT_SERVE_GRACE_S), "
+        "then they are cancelled; a second Ctrl-C stops at once"
+    )
+    try:
+        return run_until_stopped(services, settings.serve_grace_s, signals, say=console.print)
+    finally:
+        signals.restore()
 
 
 def cmd_asr(args: argparse.Namespace) -> int:

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         description="Tasks each per-call stage is split into (by a hash of the call's recording). "
         "0: 1 with threads, the number of workers with a local Dask cluster, 4 on a remote cluster.",
     )
+    serve_grace_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="callaudit serve: seconds the flow runs in flight get to finish after Ctrl-C "
+        "(or SIGTERM) before they are cancelled; a second Ctrl-C stops at once.",
+    )
     llm_concurrency: int = Field(default=4, ge=1, description="Global limit: classification stages at once.")
     gpu_concurrency: int = Field(default=1, ge=1, description="Global limit: GPU stages at once per pool.")
     backfill_concurrency: int = Field(default=2, ge=1, description="Global limit: backfill days at once.")

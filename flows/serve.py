@@ -3,12 +3,31 @@
 What a team runs on one machine (or what the CI end-to-end test starts): the Prefect API and UI on
 http://127.0.0.1:4200, PostgreSQL as Prefect's own database when ``DATABASE_URL`` is set (SQLite in
 PREFECT_HOME otherwise), every pool of ``deployments/pools.toml``, every deployment of ``prefect.yaml``
-(with their schedules), the global concurrency limits, and a process worker. Ctrl-C stops the worker, then
-the server.
+(with their schedules), the global concurrency limits, and a process worker.
+
+Stopping (Ctrl-C or SIGTERM):
+
+- the first signal pauses the worker pools (Prefect's own switch: a paused pool hands no run to a worker),
+  names the flow runs in flight and gives them ``CALLAUDIT_SERVE_GRACE_S`` seconds (30) to finish; what
+  is still running then is cancelled through the API (``Cancelling``, as ``prefect flow-run cancel``
+  does): the worker kills the run's process and records it Cancelled. Then the worker and the server stop.
+- a second signal stops at once: every process but the server is killed, the runs in flight are recorded
+  Crashed, then the server is killed (a few seconds in all).
+- every exit path (signal, exception, failed start) ends in ``Services.kill_all``: the children share one
+  process group of their own, and serve is the subreaper of its descendants, so a flow run that Prefect
+  started in a session of its own is reaped too. No Prefect server survives ``serve``.
+- the runs a stop cancelled or crashed carry the tag ``interrupted-by-serve-stop``; the next start puts
+  them back in AwaitingRetry (Prefect's 'Retry'), and the idempotent stages resume them.
+
+Written here rather than taken from Prefect: the process group, the reaping and the grace period
+(on SIGINT ``prefect worker start`` stops taking runs and waits for them without a limit, and it starts
+each run in a session of its own), and the Crashed state for runs whose process serve had to kill
+(nothing else would record it: Prefect would show them Running for ever).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,7 +36,7 @@ import sys
 import time
 import tomllib
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -27,6 +46,9 @@ from flows.config import REPO_ROOT, Settings
 from flows.db import sqlalchemy_url
 
 POOLS_FILE = REPO_ROOT / "deployments" / "pools.toml"
+CANCEL_WAIT_S = 10.0  # after the grace period: for the workers to kill and record the cancelled runs
+WORKER_STOP_S = 2.0  # for a worker with no run left to exit on SIGINT
+SERVER_STOP_S = 3.0  # for the Prefect server to exit on SIGTERM
 
 
 @dataclass(frozen=True)
@@ -117,42 +139,276 @@ def create_pools(pools: list[PoolSpec]) -> None:
                 )
 
 
-def deploy_all(env: dict[str, str], log: Path) -> None:
-    prefect = str(Path(sys.executable).with_name("prefect"))
-    with open(log, "a", encoding="utf-8") as out:
-        done = subprocess.run(
-            [prefect, "--no-prompt", "deploy", "--all"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            timeout=900,
-        )
-    if done.returncode != 0:
-        raise RuntimeError(f"prefect deploy --all failed (exit {done.returncode}): see {log}")
+class StopNow(BaseException):
+    """A second Ctrl-C (or SIGTERM) while stopping, or one during the start: stop at once."""
+
+
+class StopSignals:
+    """SIGINT and SIGTERM for ``callaudit serve``: the first asks for a graceful stop, the second (or the
+    first while starting, when no flow run can be in flight) raises ``StopNow`` wherever serve is."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self.immediate = True
+        self._previous: dict[int, object] = {}
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.received)
+
+    def _handle(self, signum: int, frame) -> None:
+        self.received.append(signal.Signals(signum).name)
+        if self.immediate or len(self.received) > 1:
+            self.ignore()  # the stop that follows must not be interrupted in its turn
+            raise StopNow(signal.Signals(signum).name)
+
+    def install(self) -> StopSignals:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def ignore(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def become_subreaper() -> None:
+    """Make orphaned descendants (a flow run whose worker is gone, the server's own children) children of
+    serve, so that the final reaping finds them. Linux ``prctl(PR_SET_CHILD_SUBREAPER)``; elsewhere a
+    no-op. Prefect's process worker starts every flow run in a session of its own, out of reach of a
+    process-group signal: without this, a run whose worker died would be orphaned to init."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 
 
 @dataclass
 class Services:
-    """The child processes of ``callaudit serve``, stopped in reverse order."""
+    """The child processes of ``callaudit serve``: the Prefect server, the deploy, the workers.
 
+    They share one process group of their own (not serve's: a Ctrl-C in the terminal reaches serve only,
+    which stops the children in order), created by the first child. ``kill_all`` kills that group and
+    every remaining descendant of serve, whatever session it moved to."""
+
+    api_url: str = ""
     server: subprocess.Popen | None = None
-    workers: list[subprocess.Popen] | None = None
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    worker_pools: list[str] = field(default_factory=list)
+    group: int | None = None
 
-    def stop(self, grace: float = 30.0) -> None:
-        # the process worker ignores SIGTERM (OFFLINE-FACTS): SIGINT, as Ctrl-C would
-        for process in [*(self.workers or []), *([self.server] if self.server else [])]:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(grace)
-                except subprocess.TimeoutExpired:
-                    process.terminate()
-                    try:
-                        process.wait(10)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
+    def spawn(
+        self, args: list[str], log: Path, env: dict[str, str], cwd: Path | None = None
+    ) -> subprocess.Popen:
+        with open(log, "a", encoding="utf-8") as out:  # the child keeps its own descriptor
+            process = subprocess.Popen(
+                args,
+                cwd=cwd,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                process_group=0 if self.group is None else self.group,
+            )
+        if self.group is None:
+            self.group = process.pid
+        return process
+
+    def exited(self) -> subprocess.Popen | None:
+        """A child that exited on its own, if any."""
+        for process in [self.server, *self.workers]:
+            if process is not None and process.poll() is not None:
+                return process
+        return None
+
+    def stop_workers(self, wait: float) -> None:
+        """SIGINT (the process worker ignores SIGTERM, OFFLINE-FACTS), then SIGKILL after ``wait`` s."""
+        interrupt([p for p in self.workers if p.poll() is None], wait)
+
+    def stop_server(self, wait: float) -> None:
+        """SIGTERM: the Prefect server stops in a fraction of a second (8 s on SIGINT, measured)."""
+        if self.server is not None:
+            interrupt([self.server], wait, signal.SIGTERM)
+
+    def kill_all_but_server(self) -> None:
+        """SIGKILL every descendant of serve but the Prefect server and its own children."""
+        import psutil
+
+        keep: set[int] = set()
+        if self.server is not None and self.server.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                server = psutil.Process(self.server.pid)
+                keep = {server.pid, *(p.pid for p in server.children(recursive=True))}
+        doomed = [p for p in psutil.Process().children(recursive=True) if p.pid not in keep]
+        for process in doomed:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        self.reap(doomed)
+
+    def kill_all(self) -> None:
+        """SIGKILL the children's group and every descendant of serve, and reap them."""
+        import psutil
+
+        descendants = psutil.Process().children(recursive=True)
+        if self.group is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.group, signal.SIGKILL)
+        for process in descendants:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        self.reap(descendants)
+
+    def reap(self, processes: list, seconds: float = 5.0) -> None:
+        """Collect the exit status of the children (and of orphans handed to serve) until ``processes``
+        are all gone, ``seconds`` at most."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for process in [self.server, *self.workers]:
+                if process is not None:
+                    process.poll()
+            with contextlib.suppress(ChildProcessError):  # orphans handed to serve as their subreaper
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
+            if not any(alive(process) for process in processes):
+                return
+            time.sleep(0.05)
+
+
+def alive(process) -> bool:
+    """Whether a ``psutil.Process`` still runs (a zombie does not)."""
+    import psutil
+
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def interrupt(processes: list[subprocess.Popen], wait: float, signum: int = signal.SIGINT) -> None:
+    """``signum`` to each process, SIGKILL to those still there after ``wait`` seconds in all."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signum)
+    deadline = time.monotonic() + wait
+    for process in processes:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def deploy_all(services: Services, env: dict[str, str], log: Path) -> None:
+    prefect = str(Path(sys.executable).with_name("prefect"))
+    process = services.spawn([prefect, "--no-prompt", "deploy", "--all"], log, env, cwd=REPO_ROOT)
+    try:
+        code = process.wait(900)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        code = process.wait()
+    if code != 0:
+        raise RuntimeError(f"prefect deploy --all failed (exit {code}): see {log}")
+
+
+# ---- flow runs in flight: Prefect's own pause, cancellation and retry, through its API ----------------
+
+INTERRUPTED_TAG = "interrupted-by-serve-stop"
+ACTIVE = ("PENDING", "RUNNING", "CANCELLING")
+
+
+@contextlib.contextmanager
+def api_client(api_url: str, timeout: float = 5.0):
+    """A sync Prefect client on serve's API that fails fast: a stop must not wait on a dead server."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import (
+        PREFECT_API_REQUEST_TIMEOUT,
+        PREFECT_API_URL,
+        PREFECT_CLIENT_MAX_RETRIES,
+        temporary_settings,
+    )
+
+    settings = {PREFECT_API_URL: api_url, PREFECT_API_REQUEST_TIMEOUT: timeout, PREFECT_CLIENT_MAX_RETRIES: 0}
+    with temporary_settings(settings), get_client(sync_client=True) as client:
+        yield client
+
+
+def set_pools_paused(client, pools: list[str], paused: bool) -> None:
+    """Pause (no worker picks up a new run) or resume the worker pools: Prefect's own 'stop taking work'."""
+    from prefect.client.schemas.actions import WorkPoolUpdate
+
+    for pool in pools:
+        client.update_work_pool(pool, WorkPoolUpdate(is_paused=paused))
+
+
+def active_runs(client, pools: list[str]) -> list:
+    """The top-level flow runs of ``pools`` that are pending, running or being cancelled."""
+    from prefect.client.schemas.filters import FlowRunFilter, WorkPoolFilter, WorkPoolFilterName
+
+    return client.read_flow_runs(
+        work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=pools)),
+        flow_run_filter=FlowRunFilter(state={"type": {"any_": list(ACTIVE)}}),
+    )
+
+
+def describe(runs: list) -> str:
+    return ", ".join(f"{run.name} ({run.id}, {run.state_name})" for run in runs)
+
+
+def cancel_runs(client, runs: list) -> None:
+    """Ask Prefect to cancel each run (as ``prefect flow-run cancel`` does): the worker that runs it kills
+    its process and records it Cancelled. Tagged so that the next start of serve resumes it."""
+    from prefect.states import Cancelling
+
+    for run in runs:
+        client.update_flow_run(run.id, tags=sorted({*run.tags, INTERRUPTED_TAG}))
+        client.set_flow_run_state(
+            run.id, Cancelling(message="callaudit serve is stopping; its next start resumes this run")
+        )
+
+
+def crash_runs(client, runs: list, why: str) -> None:
+    """Record as Crashed the runs whose process serve killed itself (the worker was gone or too slow to
+    cancel them): no one else would, and Prefect would show them Running for ever. Tagged for resuming."""
+    from prefect.states import Crashed
+
+    for run in runs:
+        client.update_flow_run(run.id, tags=sorted({*run.tags, INTERRUPTED_TAG}))
+        client.set_flow_run_state(run.id, Crashed(message=why), force=True)
+
+
+def resume_interrupted(client, say=print) -> list:
+    """Reschedule the runs a previous stop cancelled or crashed, as Prefect's 'Retry' does (state
+    AwaitingRetry, now): the worker picks the same run up again, and the idempotent stages resume it."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+    from prefect.states import AwaitingRetry
+
+    runs = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=[INTERRUPTED_TAG]),
+            state={"type": {"any_": ["CANCELLED", "CRASHED"]}},
+        )
+    )
+    for run in runs:
+        client.update_flow_run(run.id, tags=[t for t in run.tags if t != INTERRUPTED_TAG])
+        client.set_flow_run_state(run.id, AwaitingRetry(), force=True)
+    if runs:
+        say(f"resuming {len(runs)} flow run(s) interrupted by the last stop: {describe(runs)}")
+    return runs
+
+
+def safely(step: str, action, say=print):
+    """Run one API step of a stop; a failure is reported and the stop goes on."""
+    try:
+        return action()
+    except Exception as exc:  # noqa: BLE001 (a stop must reach the end)
+        say(f"[yellow]note[/]: {step} failed ({type(exc).__name__}: {exc})")
+        return None
 
 
 def browser_api_url(host: str, port: int) -> str:
@@ -185,8 +441,10 @@ def start(
     deploy: bool = True,
     worker: bool = True,
     say=print,
+    services: Services | None = None,
 ) -> tuple[Services, str]:
-    """Start everything; return the services and the API URL. The caller stops them."""
+    """Start everything; return the services and the API URL. On any failure (or a ``StopNow``) every
+    child started so far is killed before the exception goes on."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.runtime import ensure_limits, limit_slots
@@ -196,21 +454,20 @@ def start(
         raise RuntimeError(f"something already answers on {api_url}: stop it or pick another --port")
     logs = settings.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = serve_environment(settings, api_url, say)
-    env["PREFECT_UI_API_URL"] = browser_api_url(host, port)
-    prefect = str(Path(sys.executable).with_name("prefect"))
-    services = Services(workers=[])
-    server_log = logs / "prefect-server.log"
-    database = "PostgreSQL" if "PREFECT_API_DATABASE_CONNECTION_URL" in env else "SQLite in PREFECT_HOME"
-    say(f"starting the Prefect server on {host}:{port} ({database}); log: {server_log}")
-    services.server = subprocess.Popen(
-        [prefect, "server", "start", "--host", host, "--port", str(port)],
-        env=env,
-        stdout=open(server_log, "a", encoding="utf-8"),  # noqa: SIM115 (the child owns it)
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C in the terminal reaches serve only; serve stops the children
-    )
+    services = services or Services()
+    services.api_url = api_url
+    become_subreaper()
     try:
+        env = serve_environment(settings, api_url, say)
+        env["PREFECT_UI_API_URL"] = browser_api_url(host, port)
+        prefect = str(Path(sys.executable).with_name("prefect"))
+        server_log = logs / "prefect-server.log"
+        prefect_db = env.get("PREFECT_API_DATABASE_CONNECTION_URL", "")
+        database = "PostgreSQL" if prefect_db.startswith("postgres") else "SQLite in PREFECT_HOME"
+        say(f"starting the Prefect server on {host}:{port} ({database}); log: {server_log}")
+        services.server = services.spawn(
+            [prefect, "server", "start", "--host", host, "--port", str(port)], server_log, env
+        )
         wait_healthy(api_url, services.server, 240, server_log)
         pools = load_pools()
         with temporary_settings({PREFECT_API_URL: api_url}):
@@ -221,54 +478,122 @@ def start(
             say(f"global concurrency limits: {slots}")
         if deploy:
             deploy_log = logs / "prefect-deploy.log"
-            deploy_all(env, deploy_log)
+            deploy_all(services, env, deploy_log)
             say(f"deployed everything in prefect.yaml; log: {deploy_log}")
         if worker:
             for pool in (p for p in pools if p.worker):
                 worker_log = logs / f"worker-{pool.name}.log"
                 services.workers.append(
-                    subprocess.Popen(
+                    services.spawn(
                         [prefect, "worker", "start", "--pool", pool.name, "--type", pool.type],
+                        worker_log,
+                        env,
                         cwd=REPO_ROOT,
-                        env=env,
-                        stdout=open(worker_log, "a", encoding="utf-8"),  # noqa: SIM115
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
                     )
                 )
+                services.worker_pools.append(pool.name)
                 say(f"worker on {pool.name}; log: {worker_log}")
+            with api_client(api_url) as client:  # a stop pauses the pools; this start takes work again
+                set_pools_paused(client, services.worker_pools, paused=False)
+                resume_interrupted(client, say)
     except BaseException:
-        services.stop()
+        services.kill_all()
         raise
     return services, api_url
 
 
-def run_until_stopped(services: Services, say=print) -> int:
-    """Block until Ctrl-C (or SIGTERM), or until a child exits on its own; then stop everything."""
-    stop = {"requested": False}
+def stop_gracefully(services: Services, grace: float, say=print) -> None:
+    """The first Ctrl-C: no new work, ``grace`` seconds for the runs in flight, then Prefect cancels what
+    is left; then the workers, the server, and whatever remains of their processes.
 
-    def on_signal(signum, frame) -> None:
-        stop["requested"] = True
+    After the grace period this takes at most CANCEL_WAIT_S + WORKER_STOP_S + SERVER_STOP_S seconds and a
+    few API calls: runs that Prefect could not cancel in time are killed with their worker and recorded
+    Crashed."""
+    pools = services.worker_pools
+    with api_client(services.api_url) as client:
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+        def in_flight() -> list:
+            return safely("listing the runs in flight", lambda: active_runs(client, pools), say) or []
+
+        safely("pausing the work pools", lambda: set_pools_paused(client, pools, paused=True), say)
+        active = in_flight()
+        if active:
+            say(
+                f"no new work; waiting up to {grace:.0f} s for {len(active)} flow run(s) to finish: "
+                f"{describe(active)} (Ctrl-C again stops at once)"
+            )
+            deadline = time.monotonic() + grace
+            while active and time.monotonic() < deadline:
+                time.sleep(0.5)
+                active = in_flight()
+        if active:
+            say(f"cancelling {len(active)} flow run(s) still in flight: {describe(active)}")
+            safely("cancelling the runs", lambda: cancel_runs(client, active), say)
+            deadline = time.monotonic() + CANCEL_WAIT_S
+            while active and time.monotonic() < deadline:
+                time.sleep(0.5)
+                active = in_flight()
+        if active:
+            say(
+                f"not cancelled after {CANCEL_WAIT_S:.0f} s: {describe(active)}; killing them with the worker"
+            )
+            services.kill_all_but_server()
+            why = "callaudit serve stopped while the run was in flight; its next start resumes it"
+            safely("marking the runs crashed", lambda: crash_runs(client, active, why), say)
+        else:
+            say("stopping the worker…")
+            services.stop_workers(WORKER_STOP_S)
+    say("stopping the server…")
+    services.stop_server(SERVER_STOP_S)
+    services.kill_all()
+
+
+def stop_now(services: Services, say=print) -> None:
+    """The second Ctrl-C: kill everything but the server at once, record the runs in flight as Crashed
+    (a second at most, the server still answers), then kill the server too."""
+    say("stopping at once…")
+    services.kill_all_but_server()
+    if services.server is not None and services.server.poll() is None and services.worker_pools:
+        with api_client(services.api_url, timeout=1.0) as client:
+            left = safely(
+                "listing the runs in flight", lambda: active_runs(client, services.worker_pools), say
+            )
+            if left:
+                why = "callaudit serve was stopped at once (second Ctrl-C); its next start resumes this run"
+                safely("marking the runs crashed", lambda: crash_runs(client, left, why), say)
+    services.kill_all()
+
+
+def timed(say, since: float):
+    """``say`` with the seconds since ``since`` in front: how long each step of a stop took."""
+    return lambda message: say(f"[{time.monotonic() - since:5.1f} s] {message}")
+
+
+def run_until_stopped(services: Services, grace: float, signals: StopSignals, say=print) -> int:
+    """Block until Ctrl-C or SIGTERM, or until a child exits on its own; then stop everything.
+
+    Exit code: 0 after a graceful stop, 1 when a child exited on its own, 130 after a stop at once."""
+    signals.immediate = False
     code = 0
+    stopping = time.monotonic()
     try:
-        while not stop["requested"]:
-            for process in [services.server, *(services.workers or [])]:
-                if process is not None and process.poll() is not None:
-                    what = " ".join(process.args[1:4])
-                    say(f"a child process exited with code {process.returncode} ({what})")
-                    stop["requested"], code = True, 1
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        # a second Ctrl-C must not leave the server behind: stopping goes to the end
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        say("stopping the worker and the server…")
-        services.stop()
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        say("stopped")
+        while not signals.requested:
+            if (process := services.exited()) is not None:
+                what = " ".join(str(a) for a in process.args[1:4])
+                say(f"a child process exited with code {process.returncode} ({what})")
+                code = 1
+                break
+            time.sleep(0.5)
+        stopping = time.monotonic()
+        say = timed(say, stopping)
+        if signals.requested:
+            say(f"{signals.received[0]} received: stopping (grace {grace:.0f} s for runs in flight)")
+        stop_gracefully(services, grace, say)
+    except StopNow:
+        stop_now(services, say)
+        code = 130
+    except BaseException:
+        services.kill_all()
+        raise
+    say(f"stopped in {time.monotonic() - stopping:.1f} s")
     return code

@@ -1,0 +1,249 @@
+"""Stopping ``callaudit serve`` while a ``daily-compliance`` run is in its inference stage: Ctrl-C (or
+SIGTERM) gives the run a short grace period, then Prefect cancels it; a second Ctrl-C stops at once.
+Either way ``serve`` returns promptly, no process it started survives, the run is not left Running, and the
+next start puts the interrupted run back in line.
+
+The warehouse is a fresh database per test on the session's embedded PostgreSQL; Prefect keeps its state in
+SQLite under a temporary PREFECT_HOME, read directly once the server is gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import DAY, create_database
+
+REPO = Path(__file__).resolve().parent.parent
+GRACE_S = 5  # CALLAUDIT_SERVE_GRACE_S of the tests: the inference stage of 40 orders takes far longer
+READY_TIMEOUT_S = 600
+IN_FLIGHT_TIMEOUT_S = 600
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Serve:
+    """One ``callaudit serve`` in a session of its own, as a terminal would run it."""
+
+    def __init__(self, home: Path, database_url: str, dataset: Path, grace: float) -> None:
+        self.home = home
+        self.port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.log = home / f"serve-{self.port}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+        env.update(
+            PREFECT_HOME=str(home),
+            PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+            DATABASE_URL=database_url,
+            CALLAUDIT_MANIFESTS_DIR=str(dataset / "manifests"),
+            CALLAUDIT_CALLS_FILE=str(dataset / "calls.csv"),
+            CALLAUDIT_AUDIO_ROOT=str(dataset / "audio"),
+            CALLAUDIT_SERVE_GRACE_S=str(grace),
+            # only the run a test triggers: no scheduled run (nor on-arrival tick) joins in
+            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
+            PREFECT_WORKER_QUERY_SECONDS="2",
+            PREFECT_LOGGING_LEVEL="INFO",
+        )
+        self._out = open(self.log, "w", encoding="utf-8")  # noqa: SIM115 (closed by close())
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("callaudit")), "serve", "--port", str(self.port)],
+            cwd=REPO,
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: the test's Ctrl-C reaches it as a terminal's would
+        )
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while "ready" not in self.text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                pytest.fail(f"callaudit serve did not get ready:\n{self.text()[-4000:]}")
+            time.sleep(1)
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    @contextmanager
+    def client(self):
+        from prefect.client.orchestration import get_client
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings({PREFECT_API_URL: self.api_url}), get_client(sync_client=True) as client:
+            yield client
+
+    def processes(self) -> list[psutil.Process]:
+        """serve, every process under it, and every process of the children's group."""
+        me = psutil.Process(self.process.pid)
+        under = me.children(recursive=True)
+        groups = {os.getpgid(p.pid) for p in under if p.is_running()} | {self.process.pid}
+        return [me, *under, *(p for p in psutil.process_iter() if pgid(p) in groups and p not in under)]
+
+    def interrupt(self, signum: int = signal.SIGINT) -> None:
+        os.killpg(self.process.pid, signum)
+
+    def wait(self, seconds: float) -> tuple[int, float]:
+        """serve's exit code and how long it took to exit."""
+        started = time.monotonic()
+        try:
+            code = self.process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"callaudit serve still running after {seconds:.0f} s:\n{self.text()[-4000:]}")
+        return code, time.monotonic() - started
+
+    def close(self) -> None:
+        """Teardown: whatever a failed test left is killed, group by group."""
+        for process in self.processes() if self.process.poll() is None else []:
+            with suppress(psutil.Error):
+                process.kill()
+        self._out.close()
+
+    def flow_run_state(self, run_id) -> tuple[str, str]:
+        """(state type, state name) of a flow run in Prefect's SQLite database, once the server is gone."""
+        with sqlite3.connect(self.home / "prefect.db") as db:
+            row = db.execute(
+                "select state_type, state_name from flow_run where id = ?", [str(run_id)]
+            ).fetchone()
+        assert row, f"flow run {run_id} is not in Prefect's database"
+        return row
+
+
+def pgid(process: psutil.Process) -> int | None:
+    try:
+        return os.getpgid(process.pid)
+    except (ProcessLookupError, PermissionError):
+        return None
+
+
+def survivors(processes: list[psutil.Process]) -> list[str]:
+    alive = []
+    for process in processes:
+        try:
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(f"{process.pid} {' '.join(process.cmdline()[:4])}")
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+@pytest.fixture()
+def start_serve(server_url: str, dataset: Path, tmp_path: Path):
+    """Start ``callaudit serve`` (same PREFECT_HOME on every call of one test) with a fresh warehouse."""
+    database_url = create_database(server_url, prefix="stop")
+    started: list[Serve] = []
+
+    def start(grace: float = GRACE_S) -> Serve:
+        serve = Serve(tmp_path, database_url, dataset, grace)
+        started.append(serve)
+        return serve
+
+    yield start
+    for serve in started:
+        serve.close()
+
+
+def trigger_until_inferring(serve: Serve):
+    """Trigger daily-compliance for the data set's day; return its flow run once the run is Running and its
+    inference stage (the infer-calls subflow) has started."""
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterParentFlowRunId,
+    )
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: serve.api_url}):
+        run = run_deployment(
+            "daily-compliance/daily-compliance", parameters={"date": DAY.isoformat()}, timeout=0
+        )
+    deadline = time.monotonic() + IN_FLIGHT_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with serve.client() as client:
+            current = client.read_flow_run(run.id)
+            inferring = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["infer-calls"])),
+                flow_run_filter=FlowRunFilter(
+                    parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[run.id]),
+                    state={"type": {"any_": ["RUNNING"]}},
+                ),
+            )
+        assert not current.state.is_final(), (
+            f"the run ended before inference: {current.state}\n{serve.text()}"
+        )
+        if current.state.is_running() and inferring:
+            return current
+        time.sleep(1)
+    pytest.fail(
+        f"the run did not reach its inference stage in {IN_FLIGHT_TIMEOUT_S} s:\n{serve.text()[-4000:]}"
+    )
+
+
+def stop_in_grace(serve: Serve, run, signum: int) -> float:
+    """Send ``signum`` to serve with ``run`` in flight; check serve's stop; return how long it took."""
+    processes = serve.processes()
+    assert len(processes) >= 4, "serve, server, worker and the flow run's process"
+    serve.interrupt(signum)
+    code, seconds = serve.wait(GRACE_S + 15)
+    log = " ".join(serve.text().split())
+    assert code == 0, log[-4000:]
+    assert f"waiting up to {GRACE_S} s for 1 flow run(s) to finish: {run.name}" in log
+    assert not survivors(processes), f"left running: {survivors(processes)}"
+    state = serve.flow_run_state(run.id)
+    assert state[0] in ("CANCELLED", "CRASHED"), state
+    print(
+        f"{signal.Signals(signum).name}: serve returned in {seconds:.1f} s (grace {GRACE_S} s), run {state}"
+    )
+    return seconds
+
+
+def test_sigterm_with_a_run_in_flight_cancels_it_and_leaves_no_process(start_serve) -> None:
+    serve = start_serve()
+    stop_in_grace(serve, trigger_until_inferring(serve), signal.SIGTERM)
+
+
+def test_ctrl_c_cancels_the_run_the_next_start_resumes_it_a_second_ctrl_c_stops_at_once(start_serve) -> None:
+    first = start_serve()
+    run = trigger_until_inferring(first)
+    stop_in_grace(first, run, signal.SIGINT)
+
+    # the next start puts the same flow run back in line, and the worker runs it again
+    second = start_serve(grace=120)
+    resumed_line = f"resuming 1 flow run(s) interrupted by the last stop: {run.name}"
+    assert resumed_line in " ".join(second.text().split())
+    deadline = time.monotonic() + IN_FLIGHT_TIMEOUT_S
+    while True:
+        with second.client() as client:
+            resumed = client.read_flow_run(run.id)
+        if resumed.run_count >= 2 and resumed.state.is_running():
+            break
+        assert time.monotonic() < deadline, f"not resumed: {resumed.state}\n{second.text()[-3000:]}"
+        time.sleep(1)
+    assert "interrupted-by-serve-stop" not in resumed.tags
+
+    # Ctrl-C, then Ctrl-C again during the 120 s grace period: serve stops at once
+    processes = second.processes()
+    second.interrupt()
+    deadline = time.monotonic() + 60
+    while "waiting up to 120 s" not in second.text():
+        assert time.monotonic() < deadline, second.text()[-4000:]
+        time.sleep(0.2)
+    second.interrupt()
+    code, seconds = second.wait(5)
+    print(f"second Ctrl-C: serve returned in {seconds:.1f} s")
+    assert code == 130, second.text()[-4000:]
+    assert not survivors(processes), f"left running: {survivors(processes)}"
+    assert second.flow_run_state(run.id) == ("CRASHED", "Crashed")
