@@ -46,7 +46,7 @@ from flows.config import REPO_ROOT, Settings
 from flows.db import sqlalchemy_url
 
 POOLS_FILE = REPO_ROOT / "deployments" / "pools.toml"
-CANCEL_WAIT_S = 10.0  # after the grace period: for the workers to kill and record the cancelled runs
+CANCEL_WAIT_S = 8.0  # after the grace period: for the worker to stop and record the cancelled runs
 WORKER_STOP_S = 2.0  # for a worker with no run left to exit on SIGINT
 SERVER_STOP_S = 3.0  # for the Prefect server to exit on SIGTERM
 
