@@ -252,6 +252,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         console.print(f"{stop} during the start: everything started so far is stopped")
         signals.restore()
         return 130
+    except BaseException:
+        signals.restore()
+        raise
     ui = api_url.removesuffix("/api")
     console.print(f"\n[green]ready[/]: Prefect UI on {ui}  (PREFECT_API_URL={api_url})")
     console.print(

@@ -590,10 +590,9 @@ def run_until_stopped(services: Services, grace: float, signals: StopSignals, sa
             say(f"{signals.received[0]} received: stopping (grace {grace:.0f} s for runs in flight)")
         stop_gracefully(services, grace, say)
     except StopNow:
-        stop_now(services, say)
         code = 130
-    except BaseException:
-        services.kill_all()
-        raise
+        stop_now(services, say)
+    finally:
+        services.kill_all()  # whatever happened above: nothing of serve survives it
     say(f"stopped in {time.monotonic() - stopping:.1f} s")
     return code
