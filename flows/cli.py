@@ -235,42 +235,42 @@ def cmd_ui(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Prefect server + UI, work pools, deployments, concurrency limits and a worker; Ctrl-C stops them."""
     from flows.config import get_settings
-    from flows.serve import StopNow, StopSignals, run_until_stopped, start
+    from flows.serve import Services, StopNow, StopSignals, run_until_stopped, start, stop_now
 
     settings = get_settings()
+    services = Services()
     signals = StopSignals().install()  # before the first child: a signal during the start reaps it too
     try:
-        services, api_url = start(
+        _, api_url = start(
             settings,
             host=args.host,
             port=args.port,
             deploy=not args.no_deploy,
             worker=not args.no_worker,
             say=console.print,
+            services=services,
         )
-    except StopNow as stop:
-        console.print(f"{stop} during the start: everything started so far is stopped")
-        signals.restore()
-        return 130
-    except BaseException:
-        signals.restore()
-        raise
-    ui = api_url.removesuffix("/api")
-    console.print(f"\n[green]ready[/]: Prefect UI on {ui}  (PREFECT_API_URL={api_url})")
-    console.print(
-        "  deployments: daily-compliance (02:00 daily), backfill, on-arrival (every minute), asr-backlog"
-    )
-    console.print(
-        f"  run one now:  PREFECT_API_URL={api_url} .venv/bin/prefect deployment run "
-        "daily-compliance/daily-compliance -p date=YYYY-MM-DD"
-    )
-    console.print(
-        f"  Ctrl-C stops: runs in flight get {settings.serve_grace_s:.0f} s (CALLAUDIT_SERVE_GRACE_S), "
-        "then they are cancelled; a second Ctrl-C stops at once"
-    )
-    try:
+        signals.immediate = False  # from now on the first signal asks for a graceful stop
+        ui = api_url.removesuffix("/api")
+        console.print(f"\n[green]ready[/]: Prefect UI on {ui}  (PREFECT_API_URL={api_url})")
+        console.print(
+            "  deployments: daily-compliance (02:00 daily), backfill, on-arrival (every minute), asr-backlog"
+        )
+        console.print(
+            f"  run one now:  PREFECT_API_URL={api_url} .venv/bin/prefect deployment run "
+            "daily-compliance/daily-compliance -p date=YYYY-MM-DD"
+        )
+        console.print(
+            f"  Ctrl-C stops: runs in flight get {settings.serve_grace_s:.0f} s (CALLAUDIT_SERVE_GRACE_S), "
+            "then they are cancelled; a second Ctrl-C stops at once"
+        )
         return run_until_stopped(services, settings.serve_grace_s, signals, say=console.print)
+    except StopNow as stop:  # during the start, or a second signal before the stop began
+        console.print(f"{stop}: stopping everything started so far")
+        stop_now(services, say=console.print)
+        return 130
     finally:
+        services.kill_all()  # every way out: no child of serve survives it
         signals.restore()
 
 

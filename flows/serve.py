@@ -573,7 +573,6 @@ def run_until_stopped(services: Services, grace: float, signals: StopSignals, sa
     """Block until Ctrl-C or SIGTERM, or until a child exits on its own; then stop everything.
 
     Exit code: 0 after a graceful stop, 1 when a child exited on its own, 130 after a stop at once."""
-    signals.immediate = False
     code = 0
     stopping = time.monotonic()
     try:

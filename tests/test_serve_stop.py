@@ -1,7 +1,7 @@
 """Stopping ``callaudit serve`` while a ``daily-compliance`` run is in its inference stage: Ctrl-C (or
 SIGTERM) gives the run a short grace period, then Prefect cancels it; a second Ctrl-C stops at once.
 Either way ``serve`` returns promptly, no process it started survives, the run is not left Running, and the
-next start puts the interrupted run back in line.
+next start puts the interrupted run back in line. A Ctrl-C during the start leaves no server behind.
 
 The warehouse is a fresh database per test on the session's embedded PostgreSQL; Prefect keeps its state in
 SQLite under a temporary PREFECT_HOME, read directly once the server is gone."""
@@ -38,11 +38,14 @@ def free_port() -> int:
 class Serve:
     """One ``callaudit serve`` in a session of its own, as a terminal would run it."""
 
-    def __init__(self, home: Path, database_url: str, dataset: Path, grace: float) -> None:
+    def __init__(
+        self, home: Path, database_url: str, dataset: Path, grace: float, ready: bool = True
+    ) -> None:
         self.home = home
         self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         self.log = home / f"serve-{self.port}.log"
+        self.seen: list[psutil.Process] = []  # every process seen under serve, for the teardown
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
         env.update(
             PREFECT_HOME=str(home),
@@ -67,7 +70,7 @@ class Serve:
             start_new_session=True,  # its own group: the test's Ctrl-C reaches it as a terminal's would
         )
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while "ready" not in self.text():
+        while ready and "ready" not in self.text():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.close()
                 pytest.fail(f"callaudit serve did not get ready:\n{self.text()[-4000:]}")
@@ -89,7 +92,9 @@ class Serve:
         me = psutil.Process(self.process.pid)
         under = me.children(recursive=True)
         groups = {os.getpgid(p.pid) for p in under if p.is_running()} | {self.process.pid}
-        return [me, *under, *(p for p in psutil.process_iter() if pgid(p) in groups and p not in under)]
+        found = [me, *under, *(p for p in psutil.process_iter() if pgid(p) in groups and p not in under)]
+        self.seen.extend(found)
+        return found
 
     def interrupt(self, signum: int = signal.SIGINT) -> None:
         os.killpg(self.process.pid, signum)
@@ -104,10 +109,12 @@ class Serve:
         return code, time.monotonic() - started
 
     def close(self) -> None:
-        """Teardown: whatever a failed test left is killed, group by group."""
-        for process in self.processes() if self.process.poll() is None else []:
+        """Teardown: whatever a failed test left (serve, or a process it was seen with) is killed."""
+        left = self.processes() if self.process.poll() is None else []
+        for process in [*left, *self.seen]:
             with suppress(psutil.Error):
-                process.kill()
+                if alive(process):
+                    process.kill()
         self._out.close()
 
     def flow_run_state(self, run_id) -> tuple[str, str]:
@@ -127,15 +134,20 @@ def pgid(process: psutil.Process) -> int | None:
         return None
 
 
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def survivors(processes: list[psutil.Process]) -> list[str]:
-    alive = []
+    left = []
     for process in processes:
-        try:
-            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
-                alive.append(f"{process.pid} {' '.join(process.cmdline()[:4])}")
-        except psutil.NoSuchProcess:
-            pass
-    return alive
+        with suppress(psutil.Error):
+            if alive(process):
+                left.append(f"{process.pid} {' '.join(process.cmdline()[:4])}")
+    return left
 
 
 @pytest.fixture()
@@ -144,8 +156,8 @@ def start_serve(server_url: str, dataset: Path, tmp_path: Path):
     database_url = create_database(server_url, prefix="stop")
     started: list[Serve] = []
 
-    def start(grace: float = GRACE_S) -> Serve:
-        serve = Serve(tmp_path, database_url, dataset, grace)
+    def start(grace: float = GRACE_S, ready: bool = True) -> Serve:
+        serve = Serve(tmp_path, database_url, dataset, grace, ready)
         started.append(serve)
         return serve
 
@@ -247,3 +259,22 @@ def test_ctrl_c_cancels_the_run_the_next_start_resumes_it_a_second_ctrl_c_stops_
     assert code == 130, second.text()[-4000:]
     assert not survivors(processes), f"left running: {survivors(processes)}"
     assert second.flow_run_state(run.id) == ("CRASHED", "Crashed")
+
+
+def test_ctrl_c_during_the_start_leaves_no_server(start_serve) -> None:
+    """A start interrupted before it is ready (the server still coming up) reaps what it started."""
+    from flows.serve import healthy
+
+    serve = start_serve(ready=False)
+    deadline = time.monotonic() + 120
+    while not any("server" in p.cmdline() for p in serve.processes()[1:] if p.is_running()):
+        assert serve.process.poll() is None and time.monotonic() < deadline, serve.text()[-3000:]
+        time.sleep(0.2)
+    time.sleep(2)  # the server busy starting
+    processes = serve.processes()
+    serve.interrupt()
+    code, seconds = serve.wait(5)
+    print(f"Ctrl-C during the start: serve returned in {seconds:.1f} s")
+    assert code == 130, serve.text()[-3000:]
+    assert not survivors(processes), f"left running: {survivors(processes)}"
+    assert not healthy(serve.api_url)
