@@ -46,7 +46,7 @@ from flows.config import REPO_ROOT, Settings
 from flows.db import sqlalchemy_url
 
 POOLS_FILE = REPO_ROOT / "deployments" / "pools.toml"
-CANCEL_WAIT_S = 8.0  # after the grace period: for the worker to stop and record the cancelled runs
+CANCEL_WAIT_S = 7.0  # after the grace period: for the worker to stop and record the cancelled runs
 WORKER_STOP_S = 2.0  # for a worker with no run left to exit on SIGINT
 SERVER_STOP_S = 3.0  # for the Prefect server to exit on SIGTERM
 
@@ -323,8 +323,9 @@ ACTIVE = ("PENDING", "RUNNING", "CANCELLING")
 
 
 @contextlib.contextmanager
-def api_client(api_url: str, timeout: float = 5.0):
-    """A sync Prefect client on serve's API that fails fast: a stop must not wait on a dead server."""
+def api_client(api_url: str, timeout: float = 5.0, fail_fast: bool = True):
+    """A sync Prefect client on serve's API; ``fail_fast``: short timeout, no retries (a stop must not wait
+    on a dead server), else Prefect's defaults (its retries of a busy server's 503)."""
     from prefect.client.orchestration import get_client
     from prefect.settings import (
         PREFECT_API_REQUEST_TIMEOUT,
@@ -333,7 +334,9 @@ def api_client(api_url: str, timeout: float = 5.0):
         temporary_settings,
     )
 
-    settings = {PREFECT_API_URL: api_url, PREFECT_API_REQUEST_TIMEOUT: timeout, PREFECT_CLIENT_MAX_RETRIES: 0}
+    settings = {PREFECT_API_URL: api_url}
+    if fail_fast:
+        settings |= {PREFECT_API_REQUEST_TIMEOUT: timeout, PREFECT_CLIENT_MAX_RETRIES: 0}
     with temporary_settings(settings), get_client(sync_client=True) as client:
         yield client
 
@@ -402,13 +405,18 @@ def resume_interrupted(client, say=print) -> list:
     return runs
 
 
-def safely(step: str, action, say=print):
-    """Run one API step of a stop; a failure is reported and the stop goes on."""
-    try:
-        return action()
-    except Exception as exc:  # noqa: BLE001 (a stop must reach the end)
-        say(f"[yellow]note[/]: {step} failed ({type(exc).__name__}: {exc})")
-        return None
+def safely(step: str, action, say=print, attempts: int = 1):
+    """Run one API step of a stop, ``attempts`` times at most (a busy SQLite answers 503 now and then); a
+    failure is reported and the stop goes on."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except Exception as exc:  # noqa: BLE001 (a stop must reach the end)
+            if attempt == attempts:
+                say(f"[yellow]note[/]: {step} failed ({type(exc).__name__}: {exc})")
+                return None
+            time.sleep(0.3)
+    return None
 
 
 def browser_api_url(host: str, port: int) -> str:
@@ -493,7 +501,7 @@ def start(
                 )
                 services.worker_pools.append(pool.name)
                 say(f"worker on {pool.name}; log: {worker_log}")
-            with api_client(api_url) as client:  # a stop pauses the pools; this start takes work again
+            with api_client(api_url, fail_fast=False) as client:  # a stop paused them: take work again
                 set_pools_paused(client, services.worker_pools, paused=False)
                 resume_interrupted(client, say)
     except BaseException:
@@ -502,33 +510,33 @@ def start(
     return services, api_url
 
 
-def stop_gracefully(services: Services, grace: float, say=print) -> None:
+def stop_gracefully(services: Services, grace: float, say=print, since: float | None = None) -> None:
     """The first Ctrl-C: no new work, ``grace`` seconds for the runs in flight, then Prefect cancels what
     is left; then the workers, the server, and whatever remains of their processes.
 
     After the grace period this takes at most CANCEL_WAIT_S + WORKER_STOP_S + SERVER_STOP_S seconds and a
     few API calls: runs that Prefect could not cancel in time are killed with their worker and recorded
-    Crashed."""
+    Crashed. The grace period counts from ``since`` (the signal; now by default)."""
     pools = services.worker_pools
+    since = time.monotonic() if since is None else since
     with api_client(services.api_url) as client:
 
         def in_flight() -> list:
             return safely("listing the runs in flight", lambda: active_runs(client, pools), say) or []
 
-        safely("pausing the work pools", lambda: set_pools_paused(client, pools, paused=True), say)
+        safely("pausing the work pools", lambda: set_pools_paused(client, pools, paused=True), say, 3)
         active = in_flight()
         if active:
             say(
                 f"no new work; waiting up to {grace:.0f} s for {len(active)} flow run(s) to finish: "
                 f"{describe(active)} (Ctrl-C again stops at once)"
             )
-            deadline = time.monotonic() + grace
-            while active and time.monotonic() < deadline:
+            while active and time.monotonic() < since + grace:
                 time.sleep(0.5)
                 active = in_flight()
         if active:
             say(f"cancelling {len(active)} flow run(s) still in flight: {describe(active)}")
-            safely("cancelling the runs", lambda: cancel_runs(client, active), say)
+            safely("cancelling the runs", lambda: cancel_runs(client, active), say, 3)
             deadline = time.monotonic() + CANCEL_WAIT_S
             while active and time.monotonic() < deadline:
                 time.sleep(0.5)
@@ -539,7 +547,7 @@ def stop_gracefully(services: Services, grace: float, say=print) -> None:
             )
             services.kill_all_but_server()
             why = "callaudit serve stopped while the run was in flight; its next start resumes it"
-            safely("marking the runs crashed", lambda: crash_runs(client, active, why), say)
+            safely("marking the runs crashed", lambda: crash_runs(client, active, why), say, 3)
         else:
             say("stopping the worker…")
             services.stop_workers(WORKER_STOP_S)
@@ -587,7 +595,7 @@ def run_until_stopped(services: Services, grace: float, signals: StopSignals, sa
         say = timed(say, stopping)
         if signals.requested:
             say(f"{signals.received[0]} received: stopping (grace {grace:.0f} s for runs in flight)")
-        stop_gracefully(services, grace, say)
+        stop_gracefully(services, grace, say, since=stopping)
     except StopNow:
         code = 130
         stop_now(services, say)
