@@ -10,9 +10,11 @@ Stopping (Ctrl-C or SIGTERM):
 - the first signal pauses the worker pools (Prefect's own switch: a paused pool hands no run to a worker),
   names the flow runs in flight and gives them ``CALLAUDIT_SERVE_GRACE_S`` seconds (30) to finish; what
   is still running then is cancelled through the API (``Cancelling``, as ``prefect flow-run cancel``
-  does): the worker kills the run's process and records it Cancelled. Then the worker and the server stop.
+  does): the worker kills the run's process and records it Cancelled; a run still in flight
+  ``CANCEL_WAIT_S`` later is killed with the worker and recorded Crashed. Then the worker stops (SIGINT)
+  and the server (SIGTERM). Exit code 0.
 - a second signal stops at once: every process but the server is killed, the runs in flight are recorded
-  Crashed, then the server is killed (a few seconds in all).
+  Crashed, then the server is killed (about a second; exit code 130).
 - every exit path (signal, exception, failed start) ends in ``Services.kill_all``: the children share one
   process group of their own, and serve is the subreaper of its descendants, so a flow run that Prefect
   started in a session of its own is reaped too. No Prefect server survives ``serve``.
