@@ -42,7 +42,7 @@ SLOW_MODULES = {
     "test_s3",
     "test_scaleout",
 }
-E2E_MODULES = {"test_serve_e2e", "test_ui_port"}  # a served Prefect API, a browser
+E2E_MODULES = {"test_serve_e2e", "test_serve_stop", "test_ui_port"}  # a served Prefect API, a browser
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
