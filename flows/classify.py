@@ -4,7 +4,9 @@ Every request is stored in ``raw.llm_calls`` under (hash of the redacted message
 before anything else happens to its answer, so a re-run or a resumed run asks nothing already answered
 (answers that failed outright are asked again). Each answer is audited against its redacted input and the
 recording's vault tokens; an answer that is invalid or invented something is stored untrusted, which the
-verdict treats as "needs review", never as evidence.
+verdict treats as "needs review", never as evidence. The probability the offline classifier gives its call
+type is stored with it (``call_type_confidence``); the verdict compares it with the calibrated
+``classification_min_confidence``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ LLM_CALL_COLUMNS = (
 )  # fmt: skip
 CLASSIFICATION_COLUMNS = (
     "sha256", "model", "prompt_version", "request_key", "call_id", "call_type", "behavior", "sentiment",
-    "summary", "action_items", "is_trusted",
+    "summary", "action_items", "is_trusted", "call_type_confidence",
 )  # fmt: skip
 
 
@@ -130,14 +132,16 @@ def _reuse(conn: psycopg.Connection, item: Pending, model: str) -> None:
                    c.parsed ->> 'sentiment', c.parsed ->> 'summary', c.parsed -> 'action_items',
                    c.status = 'ok' and c.parsed is not null and not exists (
                        select 1 from raw.llm_audit a where a.request_key = c.request_key
-                         and a.model = c.model and a.prompt_version = c.prompt_version)
+                         and a.model = c.model and a.prompt_version = c.prompt_version),
+                   (c.parsed ->> 'call_type_confidence')::real
             from raw.llm_calls c
             where c.request_key = %s and c.model = %s and c.prompt_version = %s and c.status <> 'failed'
             on conflict (sha256, model, prompt_version) do update set
               request_key = excluded.request_key, call_id = excluded.call_id,
               call_type = excluded.call_type, behavior = excluded.behavior, sentiment = excluded.sentiment,
               summary = excluded.summary, action_items = excluded.action_items,
-              is_trusted = excluded.is_trusted, created_at = now()""",
+              is_trusted = excluded.is_trusted, call_type_confidence = excluded.call_type_confidence,
+              created_at = now()""",
         [item.sha256, item.call_id, item.request_key, model, PROMPT_VERSION],
     )
 

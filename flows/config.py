@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     similarity_threshold: float = Field(
         default=0.9, description="Cosine similarity from which two transcripts are 'similar' (dbt var)."
     )
+    classification_min_confidence: float = Field(
+        default=0.58,
+        ge=0,
+        le=1,
+        description="Probability from which the offline classifier's call type is evidence for rule 4 (dbt "
+        "var); below it the order needs review. Calibrated on the classifier's held-out training calls "
+        "(models/classifier/metrics.json, trust.threshold; "
+        "python -m inference.classifier_train --calibrate).",
+    )
     llm_config: Path = Field(
         default=REPO_ROOT / "config" / "llm.yaml",
         description="litellm router file: routes, fallbacks, timeouts, retries, TPM/RPM budget.",

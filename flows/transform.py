@@ -32,6 +32,7 @@ def dbt_vars(settings: Settings) -> str:
             "timezone": settings.timezone,
             "audited_status": contract.audited_status,
             "similarity_threshold": settings.similarity_threshold,
+            "classification_min_confidence": settings.classification_min_confidence,
         }
     )
 

@@ -6,7 +6,9 @@ plain JSON (vocabularies, idf weights, coefficients, intercepts, rounded) and :m
 rebuilds a numpy-only predictor from it: nothing is unpickled, no fitted scikit-learn object is needed to
 predict. :meth:`CallClassifier.predict` returns an :class:`inference.llm_schema.Classification`, the same
 object an LLM route returns, with a templated one-sentence summary and action items chosen by the
-predicted call type (never a name, number or date that the model could have invented).
+predicted call type (never a name, number or date that the model could have invented), and the probability
+of its call type (``call_type_confidence``), which the verdict compares with a calibrated threshold
+(:mod:`inference.classifier_train`, :func:`inference.classifier_train.calibrate_trust_threshold`).
 """
 
 from __future__ import annotations
@@ -164,13 +166,21 @@ def _is_silent(norm: str) -> bool:
     return not any(ch.isalpha() for ch in norm)
 
 
-def compose_classification(call_type: int, behavior: int, sentiment: str) -> Classification:
-    """The contract's object for predicted labels: templated summary and action items."""
+def compose_classification(
+    call_type: int, behavior: int, sentiment: str, call_type_confidence: float | None = None
+) -> Classification:
+    """The contract's object for predicted labels: templated summary and action items, and the probability
+    of the call type when the predictor knows it."""
     conversation = call_type != CallType.NO_CONVERSATION
     summary = SUMMARIES[call_type] + (RUDE_CLAUSE if conversation and not behavior else "")
     actions = list(ACTIONS[call_type]) + ([RUDE_ACTION] if conversation and not behavior else [])
     return Classification(
-        call_type=call_type, behavior=behavior, sentiment=sentiment, summary=summary, action_items=actions
+        call_type=call_type,
+        behavior=behavior,
+        sentiment=sentiment,
+        summary=summary,
+        action_items=actions,
+        call_type_confidence=call_type_confidence,
     )
 
 
@@ -198,13 +208,17 @@ class CallClassifier:
     def predict_detailed(self, text: str) -> Prediction:
         """Labels, the contract's object and the confidence of each label. Silence is no conversation."""
         if _is_silent(normalize(text)):
-            return Prediction(compose_classification(0, 1, "neutral"), dict.fromkeys(HEADS, 1.0))
+            return Prediction(compose_classification(0, 1, "neutral", 1.0), dict.fromkeys(HEADS, 1.0))
         probs = self.probabilities(text)
         chosen = {name: max(p, key=p.__getitem__) for name, p in probs.items()}
+        confidence = {name: round(probs[name][chosen[name]], 4) for name in HEADS}
         cls = compose_classification(
-            int(chosen["call_type"]), int(chosen["behavior"]), str(chosen["sentiment"])
+            int(chosen["call_type"]),
+            int(chosen["behavior"]),
+            str(chosen["sentiment"]),
+            confidence["call_type"],
         )
-        return Prediction(cls, {name: round(probs[name][chosen[name]], 4) for name in HEADS})
+        return Prediction(cls, confidence)
 
     def predict(self, text: str) -> Classification:
         """The contract's object for one transcript."""

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PROMPT_VERSION = "call-classification-v1"
+PROMPT_VERSION = "call-classification-v2"
 TRANSCRIPT_OPEN = "<transcript>"
 TRANSCRIPT_CLOSE = "</transcript>"
 
@@ -41,6 +41,11 @@ class Classification(BaseModel):
     sentiment: Literal["negative", "neutral", "positive"]
     summary: str = Field(max_length=400, description="one sentence")
     action_items: list[str] = Field(default_factory=list, max_length=5)
+    # Not asked of LLM routes (absent from RESPONSE_SCHEMA and the prompt): the offline classifier's
+    # calibrated probability of its call type. The verdict trusts a call type below the configured
+    # threshold (``classification_min_confidence``) as little as an invalid answer; absent, only the audit
+    # decides trust.
+    call_type_confidence: float | None = Field(default=None, ge=0, le=1)
 
 
 RESPONSE_SCHEMA: dict[str, Any] = {

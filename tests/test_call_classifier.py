@@ -18,7 +18,17 @@ import litellm  # noqa: E402
 import pytest  # noqa: E402
 
 from inference.call_classifier import CallClassifier, FitConfig, LabelledCall, normalize  # noqa: E402
-from inference.classifier_train import asr_like, demo_calls, second_set, train  # noqa: E402
+from inference.classifier_corpus import generate_corpus  # noqa: E402
+from inference.classifier_train import (  # noqa: E402
+    HELDOUT_SHARE,
+    THRESHOLD_GRID,
+    asr_like,
+    calibrate_trust_threshold,
+    demo_calls,
+    second_set,
+    split,
+    train,
+)
 from inference.llm_schema import RESPONSE_SCHEMA, Classification, build_messages  # noqa: E402
 from inference.local_llm import (  # noqa: E402
     DEFAULT_MODEL_PATH,
@@ -38,6 +48,8 @@ DIALOGUE = (
 )
 SAMPLES = [VOICEMAIL, DIALOGUE, "", "Je suis en voyage, il n'y a personne chez moi.", "venez jeudi plutôt"]
 KEYS = set(RESPONSE_SCHEMA["schema"]["required"])
+# the offline route also answers the probability of its call type (not asked of LLM routes)
+LOCAL_KEYS = KEYS | {"call_type_confidence"}
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +133,10 @@ def test_litellm_completion() -> None:
         max_tokens=300,
     )
     content = response.choices[0].message.content
-    assert set(json.loads(content)) == KEYS
-    assert Classification.model_validate_json(content).call_type == 1
+    assert set(json.loads(content)) == LOCAL_KEYS
+    parsed = Classification.model_validate_json(content)
+    assert parsed.call_type == 1
+    assert parsed.call_type_confidence == load_model().predict_detailed(DIALOGUE).confidence["call_type"]
     assert response.model == MODEL
     assert response.usage.prompt_tokens > 0 and response.usage.completion_tokens > 0
     assert response.usage.total_tokens == response.usage.prompt_tokens + response.usage.completion_tokens
@@ -134,7 +148,7 @@ def test_litellm_acompletion() -> None:
         litellm.acompletion(model=MODEL, messages=build_messages(VOICEMAIL), temperature=0.2)
     )
     content = response.choices[0].message.content
-    assert set(json.loads(content)) == KEYS
+    assert set(json.loads(content)) == LOCAL_KEYS
     assert Classification.model_validate_json(content).call_type == 0
     assert response.usage.prompt_tokens > 0
 
@@ -146,8 +160,48 @@ def test_recipe_small_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     metrics = json.loads(result.metrics_path.read_text(encoding="utf-8"))
     assert metrics["corpus_size"] == 300 and metrics["seed"] == 7
     assert {"heldout_training_phrasing", "second_set", "demo_generator"} <= set(metrics["sets"])
+    assert metrics["trust"]["threshold"] in THRESHOLD_GRID and metrics["trust"]["heldout_size"] == 45
     small = CallClassifier.load(result.model_path)
     again = CallClassifier.load(small.save(tmp_path / "again.json"))
     assert [again.predict(t) for t in SAMPLES] == [small.predict(t) for t in SAMPLES]
     monkeypatch.setenv(MODEL_ENV, str(result.model_path))
     assert load_model().meta["corpus_size"] == 300
+
+
+def test_call_type_confidence_is_not_asked_of_llm_routes() -> None:
+    """Only the offline classifier gives a probability: the schema and prompt of LLM routes do not ask it."""
+    assert "call_type_confidence" not in RESPONSE_SCHEMA["schema"]["properties"]
+    answer = {"call_type": 1, "behavior": 1, "sentiment": "neutral", "summary": "Refus.", "action_items": []}
+    assert Classification.model_validate(answer).call_type_confidence is None
+    with pytest.raises(ValueError):
+        Classification.model_validate({**answer, "call_type_confidence": 1.2})
+
+
+def test_trust_threshold_is_the_lowest_that_keeps_trusted_call_types_right(model: CallClassifier) -> None:
+    """The calibration on held-out training calls: at the chosen threshold every noise level reaches the
+    precision target, and one grid step lower some level does not (the calibration is not vacuous: the
+    noisiest levels make errors with a probability above the grid's first value)."""
+    corpus = generate_corpus(1400, seed=11)
+    _, heldout = split(corpus, HELDOUT_SHARE, 11)
+    levels = (0.45, 0.6, 0.75)
+    trust = calibrate_trust_threshold(model, heldout, seed=11, levels=levels, precision=0.99)
+    chosen = trust["threshold"]
+    assert chosen in THRESHOLD_GRID and chosen > THRESHOLD_GRID[0]
+    assert all(level["trusted_precision"] >= 0.99 for level in trust["levels"].values())
+    assert all(level["trusted_share"] < 1.0 for level in trust["levels"].values() if level["accuracy"] < 1)
+    curve = trust["min_precision_by_threshold"]
+    assert curve[f"{chosen:.2f}"] >= 0.99 > curve[f"{chosen - 0.01:.2f}"]
+
+
+def test_settings_threshold_is_the_shipped_models_calibrated_one() -> None:
+    """A retrained classifier brings its own calibration: the default setting and the dbt var follow it."""
+    import yaml
+
+    from flows.config import REPO_ROOT, Settings
+
+    metrics = json.loads((DEFAULT_MODEL_PATH.parent / "metrics.json").read_text(encoding="utf-8"))
+    threshold = metrics["trust"]["threshold"]
+    assert metrics["trust"]["precision_target"] >= 0.99
+    assert Settings.model_fields["classification_min_confidence"].default == threshold
+    project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
+    assert project["vars"]["classification_min_confidence"] == threshold

@@ -120,7 +120,17 @@ final as (
         latest_classification.behavior,
         latest_classification.sentiment,
         latest_classification.summary_redacted as summary,
-        latest_classification.is_classification_trusted as classification_trusted,
+        latest_classification.call_type_confidence,
+        -- a call type below the calibrated probability is no evidence (an LLM route gives none: the audit decides)
+        case
+            when latest_classification.audio_sha256 is null then null
+            when latest_classification.call_type_confidence is null then true
+            else latest_classification.call_type_confidence >= {{ var('classification_min_confidence') }}::real
+        end as is_call_type_confident,
+        latest_classification.is_classification_trusted and (
+            latest_classification.call_type_confidence is null
+            or latest_classification.call_type_confidence >= {{ var('classification_min_confidence') }}::real
+        ) as classification_trusted,
         latest_classification.classifier_model,
         latest_classification.prompt_version
 

@@ -14,6 +14,40 @@ attempts as (
 
 ),
 
+attempt_evidence as (
+
+    -- What each attempt can say about rule 4. The audio decides whether a call was a conversation at all: a
+    -- call heard as voicemail, no answer or unreachable never was, whatever words a message left in it. An
+    -- answered call is a conversation about its call type only when that classification is trusted
+    -- (valid, nothing invented, probability ≥ classification_min_confidence); otherwise it is weak
+    -- evidence, and rule 4 goes to a person rather than accuse the technician.
+    select
+        *,
+        case
+            when outcome is null then 'pending'
+            when outcome <> 'answered' then 'unanswered'
+            when call_type is null and has_transcript and coalesce(transcript_chars, 0) = 0 then 'weak'
+            when call_type is null then 'pending'
+            when not coalesce(classification_trusted, false) then 'weak'
+            when call_type = 0 then 'weak'
+            else 'conversation'
+        end as evidence,
+        case
+            when outcome is distinct from 'answered' then null
+            when call_type is null and has_transcript and coalesce(transcript_chars, 0) = 0
+                then 'answered but no words to classify'
+            when call_type is null then null
+            when not coalesce(is_call_type_confident, true)
+                then 'call type untrusted (p=' || to_char(call_type_confidence, 'FM0.00') || ')'
+            when not coalesce(classification_trusted, false)
+                then 'classification untrusted (invalid or invented content)'
+            when call_type = 0 then 'answered but classified as no conversation'
+        end as weak_note
+
+    from attempts
+
+),
+
 attempt_summary as (
 
     select
@@ -24,24 +58,18 @@ attempt_summary as (
         min(gap_minutes) as min_gap_minutes,
         min(started_at) as first_attempt_at,
         max(started_at) as last_attempt_at,
-        count(*) filter (where outcome is not null) as attempts_with_outcome,
-        count(*) filter (where outcome = 'answered') as answered_attempts,
-        count(*) filter (
-            where outcome is not null and (outcome <> 'answered' or (call_type is not null and classification_trusted))
-        ) as attempts_with_evidence,
-        array_agg(distinct call_type) filter (
-            where outcome = 'answered' and call_type is not null and classification_trusted
-        ) as answered_call_types,
-        -- the transcript disagrees with the audio: a trusted classification heard a conversation
-        count(*) filter (
-            where outcome <> 'answered' and classification_trusted and call_type between 1 and 4
-        ) as contradicted_attempts,
+        count(*) filter (where evidence = 'conversation') as conversation_attempts,
+        count(*) filter (where evidence = 'pending') as pending_attempts,
+        count(*) filter (where evidence = 'weak') as weak_attempts,
+        array_agg(distinct call_type) filter (where evidence = 'conversation') as conversation_call_types,
+        string_agg('call ' || call_id || ': ' || weak_note, '; ' order by attempt_number, call_id)
+            filter (where evidence = 'weak') as weak_evidence,
         count(*) filter (where call_type is not null and not classification_trusted) as untrusted_attempts,
         count(*) filter (where is_duplicate) as duplicate_attempts,
         array_agg('recording reused from call ' || duplicate_of_call_id order by attempt_number)
             filter (where is_duplicate) as duplicate_notes
 
-    from attempts
+    from attempt_evidence
     group by order_key
 
 ),
@@ -63,23 +91,28 @@ rules as (
         coalesce(attempt_summary.duplicate_attempts, 0) = 0 as duplicate_ok,
         coalesce(attempt_summary.duplicate_notes, '{}') as duplicate_notes,
         coalesce(attempt_summary.short_gaps, 0) = 0 as gap_ok,
+        -- rule 4 fails only on trusted evidence; undecided (null) while an attempt awaits its evidence or
+        -- while only weak evidence could decide it
         case
-            -- rule 4, injoignable: no attempt may be a conversation; known once every attempt has an outcome
+            -- injoignable: no attempt may be a conversation (an answered call with a trusted call type 1-4)
             when orders.motif_key = 'injoignable' then
                 case
-                    when attempt_summary.answered_attempts > 0 then false
-                    when attempt_summary.contradicted_attempts > 0 then false
-                    when coalesce(attempt_summary.attempts, 0) = coalesce(attempt_summary.attempts_with_outcome, 0)
-                        then true
+                    when attempt_summary.conversation_attempts > 0 then false
+                    when coalesce(attempt_summary.pending_attempts, 0) > 0 then null
+                    when coalesce(attempt_summary.weak_attempts, 0) > 0 then null
+                    else true
                 end
-            -- rule 4, other motifs: an answered attempt's call type matches the motif
+            -- other motifs: an answered attempt's trusted call type matches the motif
             when orders.expected_call_type is not null then
                 case
-                    when orders.expected_call_type = any(attempt_summary.answered_call_types) then true
-                    when coalesce(attempt_summary.attempts, 0) = coalesce(attempt_summary.attempts_with_evidence, 0)
-                        then false
+                    when orders.expected_call_type = any(attempt_summary.conversation_call_types) then true
+                    when coalesce(attempt_summary.pending_attempts, 0) > 0 then null
+                    when coalesce(attempt_summary.weak_attempts, 0) > 0 then null
+                    else false
                 end
         end as outcome_ok,
+        coalesce(attempt_summary.weak_attempts, 0)::integer as weak_attempts,
+        attempt_summary.weak_evidence,
         coalesce(attempt_summary.untrusted_attempts, 0)::integer as untrusted_attempts
 
     from orders
@@ -113,8 +146,9 @@ verdicts as (
         outcome_ok,
         duplicate_ok,
         outcome_ok is not null as is_outcome_evaluated,
-        -- an untrusted classification is never evidence: a person decides rule 4
-        outcome_ok is null and untrusted_attempts > 0 as needs_review,
+        -- weak evidence is never a verdict: a person decides rule 4, told why
+        outcome_ok is null and weak_attempts > 0 as needs_review,
+        case when outcome_ok is null and weak_attempts > 0 then weak_evidence end as review_reason,
         untrusted_attempts,
         branch_ok and attempts_ok and gap_ok and coalesce(outcome_ok, true) and duplicate_ok as compliant,
         array_remove(

@@ -19,6 +19,7 @@ renamed as (
         summary as summary_redacted,
         action_items,
         is_trusted as is_classification_trusted,
+        call_type_confidence,
         created_at as classified_at
 
     from source
