@@ -19,6 +19,17 @@ NO_LONG_NUMBER = r"[0-9]{8,}"
 # relations are SQL queries returning a row when the two differ (UnexpectedRowsExpectation).
 HEARD_OUTCOMES = ["answered", "voicemail", "no_answer", "unreachable", "not_analysed"]
 
+# Rule 4 never accuses on weak evidence: an order in review has its reason and no rule-4 verdict, and the
+# verdict is false only for a failed rule (a rule 4 undecided for review never makes an order non-compliant).
+REVIEW_WITHOUT_REASON_OR_WITH_VERDICT = (
+    "select order_key from {batch} "
+    "where needs_review <> (review_reason is not null) or (needs_review and outcome_ok is not null)"
+)
+VERDICT_NOT_FROM_RULES = (
+    "select order_key from {batch} "
+    "where compliant <> (branch_ok and attempts_ok and gap_ok and outcome_ok is not false and duplicate_ok)"
+)
+
 BRANCH_DAY_CALLS_DIFFER = (
     "select called_on, branch from {batch} group by called_on, branch "
     "having sum(calls) <> min(branch_day_calls) or min(branch_day_calls) <> max(branch_day_calls)"
@@ -234,6 +245,12 @@ SUITES: list[Suite] = [
                 {"column_A": "attempts", "column_B": "counted_attempts", "or_equal": True},
             ),
             Expect("ExpectColumnValuesToNotBeNull", {"column": "duplicate_ok"}),
+            Expect("ExpectColumnValuesToNotBeNull", {"column": "needs_review"}),
+            Expect(
+                "UnexpectedRowsExpectation",
+                {"unexpected_rows_query": REVIEW_WITHOUT_REASON_OR_WITH_VERDICT},
+            ),
+            Expect("UnexpectedRowsExpectation", {"unexpected_rows_query": VERDICT_NOT_FROM_RULES}),
         ],
         row_count_from="audited_orders",
     ),

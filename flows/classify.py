@@ -211,6 +211,10 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
                 audit(result.parsed, first.text, set(first.tokens)) if result.parsed is not None else []
             )
             trusted = _store(conn, items, model, result, violations)
+            # as the verdict reads it: a call type below the calibrated probability is untrusted too
+            confidence = result.parsed.call_type_confidence if result.parsed is not None else None
+            if confidence is not None and confidence < settings.classification_min_confidence:
+                trusted = False
             failed = result.status == "failed"
             counts["failed"] += len(items) if failed else 0
             counts["untrusted"] += len(items) if not failed and not trusted else 0

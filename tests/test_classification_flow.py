@@ -174,8 +174,13 @@ def test_invented_content_is_stored_untrusted_with_its_audit(remote_run, databas
             "select status, count(*) from raw.llm_calls where model = 'remote' group by 1"
         )
         statuses = dict(statuses.fetchall())
+        confidences = conn.execute(
+            "select count(*) filter (where call_type_confidence is not null) from raw.classifications "
+            "where model = 'remote'"
+        ).fetchone()[0]
     # one answer invented an id: every recording that shared its request is untrusted, nothing else
     assert requests == 1 and remote_run.untrusted == untrusted >= 1
+    assert confidences == 0  # an LLM route gives no probability: only the audit decides its trust
     assert ("id", "CMD-9999999") in {(k, v) for k, v in audit}
     assert set(statuses) == {"ok"}
 
@@ -201,6 +206,14 @@ def test_offline_default_route_agrees_with_the_truth(redacted, transcripts: dict
         rows = conn.execute(
             "select sha256, call_type from raw.classifications where model = 'classifier'"
         ).fetchall()
+        confidences = [
+            r[0]
+            for r in conn.execute(
+                "select call_type_confidence from raw.classifications where model = 'classifier'"
+            )
+        ]
+    # the offline route stores the probability of each call type it gives (what the verdict's trust reads)
+    assert len(confidences) == len(rows) and all(c is not None and 0.2 <= c <= 1 for c in confidences)
     answered = [(transcripts[sha], t) for sha, t in rows if transcripts[sha]["outcome"] == "answered"]
     others = [(transcripts[sha], t) for sha, t in rows if transcripts[sha]["outcome"] != "answered"]
     assert answered and others

@@ -72,15 +72,19 @@ def test_rules_1_to_3_equal_ground_truth_for_every_order(first_run, dataset: Pat
 
 
 def test_rule_4_reads_the_audio_and_the_classification(first_run, dataset: Path, database_url: str) -> None:
-    """Injoignable orders are judged on what the recordings' audio says (and no trusted classification may
-    hear a conversation); the other motifs need the classified intent of an answered call, which exists
-    once the bundled ASR model transcribes (else rule 4 stays null for them while one was answered)."""
+    """Injoignable orders nobody answered hold, whatever words a voicemail message left; one whose answered
+    call was a trusted conversation fails, and one whose answered call is weakly classified is not failed
+    but undecided (in review, or pending without a transcript). The other motifs need the classified intent
+    of an answered call, which exists once the bundled ASR model transcribes (else rule 4 stays null for
+    them while one was answered)."""
     truth = truth_orders(dataset)
     rows = {(r[0], r[1]): r for r in verdicts(database_url)}
     injoignable = [k for k, t in truth.items() if t["motif_key"] == "injoignable"]
     assert injoignable and any(truth[k]["outcome_ok"] == "false" for k in injoignable)
+    assert any(truth[k]["outcome_ok"] == "true" for k in injoignable)
     for key in injoignable:
-        assert rows[key][6] == (truth[key]["outcome_ok"] == "true"), key
+        expected = truth[key]["outcome_ok"] == "true"
+        assert rows[key][6] == expected if expected else rows[key][6] is not True, key
     with psycopg.connect(database_url) as conn:
         answered = {
             r[0]
@@ -101,13 +105,18 @@ def test_rule_4_reads_the_audio_and_the_classification(first_run, dataset: Path,
             )
         }
     assert decided
-    if asr_model_present():  # ASR → redaction → classification decide them
-        # The bundled model hears the generator's calls poorly (see models/asr/RECIPE.md): measured 5/8
-        # orders agree on this set. The classifier alone is held to ≥ 90% on clean transcripts in
-        # test_classification_flow; here the floor only guards the plumbing and catches a collapse.
-        agree = sum(rows[k][6] == (truth[k]["outcome_ok"] == "true") for k in decided)
-        assert agree / len(decided) >= 0.5, f"{agree}/{len(decided)}"
+    if asr_model_present():  # ASR → redaction → classification decide them, or send them to review
+        # The bundled model hears the generator's calls poorly (see models/asr/RECIPE.md), so most call
+        # types fall below the calibrated probability: measured on this set, of 8 answered orders 6 go to
+        # review, 1 is decided right and 1 wrong (a call type 4 at p=0.68). The classifier alone is held
+        # to ≥ 90% on clean transcripts in test_classification_flow; here the bounds guard the plumbing
+        # (every answered order decided or in review once the run is over) and catch a collapse.
+        wrong = [
+            k for k in decided if rows[k][6] is not None and rows[k][6] != (truth[k]["outcome_ok"] == "true")
+        ]
+        assert len(wrong) / len(decided) <= 0.25, wrong
         assert any(rows[k][6] is not None for k in decided)
+        assert all(rows[k][6] is not None or k in review for k in decided)
         assert all(rows[k][6] is None for k in review)
     else:
         assert all(rows[k][6] is None for k in decided)
@@ -346,6 +355,66 @@ def test_dbt_nodes_show_as_prefect_tasks(first_run) -> None:
         )
     names = " ".join(t.name for t in task_runs)
     assert "order_compliance" in names and "call_attempts" in names and "stg_raw__calls" in names
+
+
+def test_a_voicemail_message_never_contradicts_injoignable(first_run, database_url: str) -> None:
+    """The technician's messages on voicemail, as the pipeline transcribed them, classified the worst way (a
+    trusted, sure "the customer refuses"): no injoignable order fails rule 4 for it, and an order whose
+    attempts were all heard unanswered still holds. The forced classifications are newer rows of
+    raw.classifications under their own prompt version, removed (and the marts rebuilt) afterwards."""
+    from flows.transform import dbt_build
+
+    if not asr_model_present():
+        pytest.skip("no bundled ASR model in this checkout: voicemail messages are not transcribed")
+    forced = "test-voicemail-refuses"
+    with psycopg.connect(database_url) as conn:
+        messages = conn.execute(
+            """select distinct a.audio_sha256, a.call_id from marts.call_attempts a
+               join marts.order_compliance o using (order_key)
+               where a.outcome = 'voicemail' and a.has_transcript and a.transcript_chars > 0
+                 and o.motif_key = 'injoignable'"""
+        ).fetchall()
+        assert messages, "no voicemail message was transcribed in this data set"
+        with conn.transaction():
+            for sha, call_id in messages:
+                conn.execute(
+                    """insert into raw.classifications (sha256, model, prompt_version, request_key, call_id,
+                           call_type, behavior, sentiment, summary, action_items, is_trusted,
+                           call_type_confidence, created_at)
+                       values (%s, 'classifier', %s, %s, %s, 1, 1, 'negative',
+                               'Le client refuse l''installation.', '[]', true, 0.99,
+                               now() + interval '1 hour')""",
+                    [sha, forced, forced, call_id],
+                )
+    try:
+        dbt_build(database_url, select="call_attempts+")
+        with psycopg.connect(database_url) as conn:
+            seen = conn.execute(
+                "select count(*) from marts.call_attempts where prompt_version = %s and call_type = 1 "
+                "and classification_trusted",
+                [forced],
+            ).fetchone()[0]
+            orders = conn.execute(
+                """select o.order_key, o.outcome_ok, o.needs_review,
+                          bool_and(a.outcome <> 'answered') as nobody_answered,
+                          bool_or(a.outcome = 'answered' and a.classification_trusted
+                                  and a.call_type between 1 and 4) as trusted_conversation
+                   from marts.order_compliance o join marts.call_attempts a using (order_key)
+                   where o.motif_key = 'injoignable'
+                     and o.order_key in (select order_key from marts.call_attempts where prompt_version = %s)
+                   group by o.order_key, o.outcome_ok, o.needs_review""",
+                [forced],
+            ).fetchall()
+        assert seen == len(messages)
+        assert orders and any(nobody for _, _, _, nobody, _ in orders)
+        for key, outcome_ok, needs_review, nobody_answered, conversation in orders:
+            assert outcome_ok is not False or conversation, key
+            if nobody_answered:
+                assert outcome_ok is True and needs_review is False, key
+    finally:
+        with psycopg.connect(database_url) as conn:
+            conn.execute("delete from raw.classifications where prompt_version = %s", [forced])
+        dbt_build(database_url, select="call_attempts+")
 
 
 def test_a_failed_expectation_fails_the_run_naming_table_and_check(
