@@ -544,3 +544,18 @@ def test_duplicate_count_plants_that_many_of_each_kind() -> None:
     )
     with pytest.raises(ValueError):
         duplicate_kinds(40, -1)
+
+
+def test_a_call_speaks_the_phrase_bank_it_is_given(tmp_path: Path) -> None:
+    """An evaluation can make calls with words the generator's own bank never uses: same situation (seed,
+    outcome, intent), the words of the bank named in the job."""
+    from dataclasses import replace
+
+    from synth.render import CallJob, render_call
+
+    job = CallJob(3, 11, "C000003", "ADSL_SAV", "20261124", "answered", 1, 1, "SAV", "ADSL", str(tmp_path))
+    own = render_call(job)
+    other = render_call(replace(job, call_id="C000004", phrasebank="benchmarks.phrases_independent"))
+    assert "Atlas Télécom" in own.transcript and "Maroc Connect" not in own.transcript
+    assert "Maroc Connect" in other.transcript and "Atlas Télécom" not in other.transcript
+    assert (own.sample_rate, own.channels, own.snr_db) == (other.sample_rate, other.channels, other.snr_db)
