@@ -1,4 +1,4 @@
-"""The ``callaudit`` command: synth, demo, run, db, docs."""
+"""The ``callaudit`` command: synth, demo, run, report, db, docs."""
 
 from __future__ import annotations
 
@@ -91,6 +91,11 @@ def print_summary(summary, elapsed: float) -> None:
     )
 
 
+def print_report(summary) -> None:
+    for path in summary.report_files:
+        console.print(f"report: {path}")
+
+
 def where_next() -> None:
     console.print("\n[bold]Where to look next[/]")
     console.print("  callaudit db psql                       SQL on the warehouse, e.g.")
@@ -122,7 +127,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         audio_root=args.audio_root,
     )
     print_summary(summary, time.perf_counter() - started)
+    print_report(summary)
     where_next()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the day's compliance report (read from the marts) and print the paths written."""
+    from flows.config import get_settings
+    from flows.daily import parse_prefixes
+    from flows.db import ready_database
+    from flows.report import publish_report
+
+    settings = get_settings()
+    out = args.out or settings.report_folder
+    written = publish_report(
+        ready_database(settings), args.date, parse_prefixes(args.prefix), out, args.format
+    )
+    for path in written:
+        print(path)
     return 0
 
 
@@ -148,6 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         audio_root=str(out / "audio"),
     )
     print_summary(summary, time.perf_counter() - started)
+    print_report(summary)
     console.print(f"ground truth of this data set: {out / 'truth' / 'orders.csv'}")
     where_next()
     return 0
@@ -373,6 +397,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date, help="manifest day (default: yesterday)")
     p.add_argument("--prefix", help="TYPE or TYPE_OFFER, comma-separated (default: all)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="write the day's compliance report from the marts (XLSX or CSV)")
+    p.add_argument("--date", type=_date, required=True, help="manifest day YYYY-MM-DD")
+    p.add_argument("--prefix", help="TYPE or TYPE_OFFER, comma-separated (default: all)")
+    p.add_argument("--format", choices=["xlsx", "csv"], default="xlsx", help="default: xlsx")
+    p.add_argument(
+        "--out", help="folder or s3://bucket/prefix (default: CALLAUDIT_REPORT_DIR, else <state dir>/reports)"
+    )
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("db", help="the warehouse: url | psql | migrate | stop")
     p.add_argument("action", choices=["url", "psql", "migrate", "stop"])

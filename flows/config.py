@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     aws_access_key_id: str | None = Field(default=None, validation_alias="AWS_ACCESS_KEY_ID")
     aws_secret_access_key: str | None = Field(default=None, validation_alias="AWS_SECRET_ACCESS_KEY")
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_DEFAULT_REGION")
+    report_dir: str | None = Field(
+        default=None,
+        description="Folder or s3://bucket/prefix where the daily flow writes the day's report. "
+        "Unset: <state_dir>/reports.",
+    )
     audio_workers: int = Field(default=2, description="Parallel readers for audio metadata.")
     run_gx: bool = Field(default=True, description="Run the Great Expectations checkpoint at the end.")
     asr_model: str = Field(
@@ -134,6 +139,10 @@ class Settings(BaseSettings):
     def log_file(self) -> Path:
         """Where libraries' own logs go (NeMo's config dumps…), keeping the terminal for progress."""
         return self.state_dir / "logs" / "callaudit.log"
+
+    @property
+    def report_folder(self) -> str:
+        return self.report_dir or str(self.state_dir / "reports")
 
     @property
     def audio_cache(self) -> Path:

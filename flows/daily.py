@@ -95,6 +95,7 @@ class RunSummary:
     previous_compliant: int | None = None
     stages: list[StageTelemetry] = field(default_factory=list)
     run_id: str | None = None  # the Prefect flow run (or a local id) whose artifacts and ops rows these are
+    report_files: list[str] = field(default_factory=list)  # the day's report (flows.report)
 
     @property
     def orders(self) -> int:
@@ -219,6 +220,7 @@ def summary_markdown(summary: RunSummary) -> str:
         )
     else:
         lines.append("No earlier audited day to compare with.")
+    lines += [f"Report: [{Path(f).name}]({f})" for f in summary.report_files]
     lines += [
         "",
         "## Failures per rule",
@@ -269,6 +271,16 @@ def summary_markdown(summary: RunSummary) -> str:
         f"{summary.expectations} expectations passed.",
     ]
     return "\n".join(lines)
+
+
+@task(name="write-report", cache_policy=NONE, **IO_RETRIES)
+def write_day_report(
+    database_url: str, day: dt.date, prefixes: list[str] | None, settings: Settings
+) -> list[str]:
+    """The day's report (XLSX) in the report folder or S3 prefix, replacing an earlier run's."""
+    from flows.report import publish_report
+
+    return publish_report(database_url, day, prefixes, settings.report_folder, "xlsx", settings)
 
 
 @task(name="publish-artifacts", cache_policy=NONE, **IO_RETRIES)
@@ -455,6 +467,7 @@ def daily_compliance(
         run_id=run_id,
     )
     record_stage_runs(url, run_id, day, summary.stages)
+    summary.report_files = write_day_report(url, day, prefixes, settings)
     publish_artifacts(url, summary)
     record_run(url, run_id, {"date": day, "prefix": prefix}, summary, "Completed")
     logger.info(

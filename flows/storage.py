@@ -68,30 +68,34 @@ class LocalAudioRoot:
         return found
 
 
+def s3_bucket(uri: str, settings: Settings):
+    """The prefect-aws ``S3Bucket`` of ``s3://bucket/prefix`` (its folder set to the prefix) and the prefix,
+    with the settings' credentials and endpoint."""
+    from prefect_aws import AwsCredentials, S3Bucket
+    from prefect_aws.client_parameters import AwsClientParameters
+
+    from flows.runtime import S3_TIMEOUTS
+
+    without_scheme = uri[len("s3://") :]
+    bucket, _, prefix = without_scheme.partition("/")
+    if not bucket:
+        raise ValueError(f"{uri!r} has no bucket name: use s3://bucket/prefix")
+    prefix = prefix.strip("/")
+    credentials = AwsCredentials(
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=settings.aws_secret_access_key,
+        region_name=settings.aws_region,
+        aws_client_parameters=AwsClientParameters(endpoint_url=settings.s3_endpoint_url, config=S3_TIMEOUTS),
+    )
+    return S3Bucket(bucket_name=bucket, credentials=credentials, bucket_folder=prefix), prefix
+
+
 class S3AudioRoot:
     """An S3 (or S3-compatible) prefix read through prefect-aws; objects are cached by ETag."""
 
     def __init__(self, uri: str, settings: Settings) -> None:
-        from prefect_aws import AwsCredentials, S3Bucket
-        from prefect_aws.client_parameters import AwsClientParameters
-
-        from flows.runtime import S3_TIMEOUTS
-
-        without_scheme = uri[len("s3://") :]
-        bucket, _, prefix = without_scheme.partition("/")
-        if not bucket:
-            raise ValueError(f"{uri!r} has no bucket name: use s3://bucket/prefix")
         self.uri = uri
-        self.prefix = prefix.strip("/")
-        credentials = AwsCredentials(
-            aws_access_key_id=settings.aws_access_key_id,
-            aws_secret_access_key=settings.aws_secret_access_key,
-            region_name=settings.aws_region,
-            aws_client_parameters=AwsClientParameters(
-                endpoint_url=settings.s3_endpoint_url, config=S3_TIMEOUTS
-            ),
-        )
-        self.bucket = S3Bucket(bucket_name=bucket, credentials=credentials, bucket_folder=self.prefix)
+        self.bucket, self.prefix = s3_bucket(uri, settings)
         self.cache = settings.audio_cache / hashlib.sha256(uri.encode()).hexdigest()[:16]
         self._listing: dict[str, ObjectInfo] | None = None
 

@@ -39,6 +39,7 @@ SLOW_MODULES = {
     "test_other_generator",
     "test_pipeline",
     "test_redaction",
+    "test_report",
     "test_s3",
     "test_scaleout",
 }
