@@ -271,11 +271,12 @@ def read_report(database_url: str, day: dt.date, prefixes: list[str] | None = No
         previous = select(ORDERS_SQL, order_keys, previous_day) if previous_day else []
         found = cur.execute(MODELS_SQL.format(prefix_filter=where), {"marker": day_marker(day), **params})
         asr, classifier, prompt, detector = found.fetchone().values()
+    # array_agg over a day without attempts (or without inference yet) is null
     models = {
-        "ASR models": sorted(asr),
-        "classifier models": sorted(classifier),
-        "prompt versions": sorted(prompt),
-        "tone detector versions": sorted(detector),
+        "ASR models": sorted(asr or []),
+        "classifier models": sorted(classifier or []),
+        "prompt versions": sorted(prompt or []),
+        "tone detector versions": sorted(detector or []),
     }
     summary = summarize(day, prefixes, orders, previous_day, previous, models)
     return Report(day, prefixes, summary, orders, attempts)

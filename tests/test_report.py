@@ -301,3 +301,17 @@ def test_the_report_goes_to_s3_through_prefect_aws(
     for name, path in zip(names, local, strict=True):
         body = client.get_object(Bucket="compliance", Key=f"reports/daily/{name}")["Body"].read()
         assert body.startswith(b"\xef\xbb\xbf") and body == path.read_bytes()
+
+
+def test_a_day_without_orders_gets_an_empty_report_not_an_error(
+    daily_run, database_url: str, tmp_path: Path
+) -> None:
+    """A backfill day with no manifest rows (or none audited yet) still gets its report: no orders, no
+    attempts, no models."""
+    empty_day = DAY + dt.timedelta(days=1)
+    report = read_report(database_url, empty_day)
+    assert report.orders == [] and report.attempts == []
+    about = {row["name"]: row["value"] for row in report.summary if row["section"] == "about"}
+    assert about["ASR models"] == about["classifier models"] == "none"
+    [path] = write_report(report, tmp_path, "xlsx")
+    assert path.exists() and f"{empty_day:%Y-%m-%d}" in path.name
