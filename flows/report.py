@@ -70,6 +70,7 @@ ORDER_COLUMNS = (
     Column("duplicate_ok", "no duplicate", 9),
     Column("compliant", "compliant", 10),
     Column("needs_review", "needs review", 9),
+    Column("review_reason", "review reason", 40),
     Column("reasons_text", "reasons", 48),
 )
 
