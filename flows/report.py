@@ -38,6 +38,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from flows.config import Settings, get_settings
+from flows.daily import day_file_marker
 
 FORMATS = ("xlsx", "csv")
 RULES = ("branch", "attempts", "gap", "outcome", "duplicate")
@@ -159,11 +160,6 @@ class Report:
         }
 
 
-def day_marker(day: dt.date) -> str:
-    """``source_file like`` pattern of the orders listed in ``day``'s manifests (input contract)."""
-    return f"%\\_{day:%Y%m%d}.%"
-
-
 def prefix_filter(prefixes: list[str] | None) -> tuple[str, dict[str, Any]]:
     """SQL restricting orders to ``TYPE`` or ``TYPE_OFFER`` prefixes, and its parameters."""
     if not prefixes:
@@ -261,7 +257,7 @@ def read_report(database_url: str, day: dt.date, prefixes: list[str] | None = No
 
         def select(sql: str, keys: list[str], on: dt.date) -> list[dict[str, Any]]:
             query = sql.format(columns=", ".join(keys), prefix_filter=where)
-            return cur.execute(query, {"marker": day_marker(on), **params}).fetchall()
+            return cur.execute(query, {"marker": day_file_marker(on), **params}).fetchall()
 
         orders = select(ORDERS_SQL, order_keys, day)
         attempts = select(ATTEMPTS_SQL, attempt_keys, day)
@@ -270,7 +266,8 @@ def read_report(database_url: str, day: dt.date, prefixes: list[str] | None = No
         ).fetchone()
         previous_day = next(iter(previous_day.values())) if previous_day else None
         previous = select(ORDERS_SQL, order_keys, previous_day) if previous_day else []
-        found = cur.execute(MODELS_SQL.format(prefix_filter=where), {"marker": day_marker(day), **params})
+        models_sql = MODELS_SQL.format(prefix_filter=where)
+        found = cur.execute(models_sql, {"marker": day_file_marker(day), **params})
         asr, classifier, prompt, detector = found.fetchone().values()
     # array_agg over a day without attempts (or without inference yet) is null
     models = {
