@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 
 from expectations.suites import SUITES, Expect, Suite
-from inference.contract import fold
+from inference.text import fold
 
 log = logging.getLogger(__name__)
 

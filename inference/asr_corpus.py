@@ -11,7 +11,8 @@ import random
 import re
 from dataclasses import dataclass
 
-from inference.asr_model import normalize_text, number_to_words
+from inference.asr_model import normalize_text
+from inference.text import number_to_words
 
 TEMPLATES: list[str] = [
     "Bonjour {civ} {last}, je suis {first} de la société {company}.",

@@ -30,7 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from inference import asr_corpus as base
-from inference.asr_model import normalize_text, number_to_words
+from inference.asr_model import normalize_text
+from inference.text import number_to_words
 
 DEBIAN_PACKAGES = ("wfrench", "stardict-xmlittre")
 DEFAULT_CACHE = Path.home() / ".cache" / "callaudit-asr-text"

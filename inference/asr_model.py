@@ -13,52 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from inference.text import APOSTROPHES, number_to_words
+
 if TYPE_CHECKING:
     from nemo.collections.asr.models import EncDecCTCModel
 
 LABELS: list[str] = [" ", *"abcdefghijklmnopqrstuvwxyz", "'", *"éèêëàâçîïôûùüÿœæ"]
 _ALLOWED = frozenset(LABELS)
 
-_UNITS = [
-    "zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix",
-    "onze", "douze", "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf",
-]  # fmt: skip
-_TENS = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante"}
-
-
-def number_to_words(n: int) -> str:
-    """French words for 0 <= n < 1,000,000, hyphenated as written (``quatre-vingt-douze``)."""
-    if n < 0 or n >= 1_000_000:
-        raise ValueError(f"out of range: {n}")
-    if n < 20:
-        return _UNITS[n]
-    if n < 100:
-        tens, unit = divmod(n, 10)
-        if tens in (7, 9):
-            base = "soixante" if tens == 7 else "quatre-vingt"
-            rest = _UNITS[10 + unit]
-            return f"{base} et {rest}" if (tens == 7 and unit == 1) else f"{base}-{rest}"
-        base = "quatre-vingt" if tens == 8 else _TENS[tens]
-        if unit == 0:
-            return "quatre-vingts" if tens == 8 else base
-        if unit == 1 and tens != 8:
-            return f"{base} et un"
-        return f"{base}-{_UNITS[unit]}"
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        head = "cent" if hundreds == 1 else f"{_UNITS[hundreds]} cent"
-        if rest == 0:
-            return head + ("s" if hundreds > 1 else "")
-        return f"{head} {number_to_words(rest)}"
-    thousands, rest = divmod(n, 1000)
-    head = "mille" if thousands == 1 else f"{number_to_words(thousands)} mille"
-    return head if rest == 0 else f"{head} {number_to_words(rest)}"
-
 
 def normalize_text(text: str) -> str:
     """Lower-case, spell digits, map hyphens/punctuation to spaces; keep accents and apostrophes."""
-    text = unicodedata.normalize("NFC", text).lower()
-    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    text = unicodedata.normalize("NFC", text).lower().translate(APOSTROPHES)
     text = re.sub(r"\d+", lambda m: " " + number_to_words(int(m.group()) % 1_000_000) + " ", text)
     text = "".join(ch if ch in _ALLOWED else " " for ch in text)
     text = re.sub(r"(?<![^\W\d_])'|'(?![^\W\d_])", " ", text)  # keep only elisions like l'adresse

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from inference.llm_schema import CallType, Classification
+from inference.text import fold_aligned
 
 FORMAT = "callaudit-call-classifier/1"
 HEADS: tuple[str, ...] = ("call_type", "behavior", "sentiment")
@@ -69,8 +69,7 @@ def normalize(text: str) -> str:
     stripped, lower case, digits as ``num``, punctuation as spaces. Written text and ASR output meet here."""
     text = _PII.sub(lambda m: f" pii{m.group(1).lower()} ", text)
     text = _SPEAKER.sub(" ", text)
-    text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("œ", "oe"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = fold_aligned(text.replace("œ", "oe"))
     text = _DIGITS.sub(" num ", text)
     text = _NON_WORD.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from inference.asr_model import normalize_text
 from inference.call_classifier import LabelledCall
+from inference.text import REDACTION_TOKEN
 
 SEED = 20261120
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
@@ -781,7 +782,6 @@ def _no_conversation(rng: random.Random, lang: Language) -> tuple[list[Turn], in
 
 # ----------------------------------------------------------------------------------- rendering
 
-_TOKEN = re.compile(r"(\[[A-Z_]+_\d+\])")
 _FILLERS = ("euh", "hum", "ben", "bah", "heu", "voilà", "donc")
 _CONFUSIONS = {
     "c'est": "s'est", "et": "est", "à": "a", "ou": "où", "vous": "vou", "pas": "pa", "je": "j",
@@ -793,12 +793,13 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzéèàç"
 def _asr_words(text: str, rng: random.Random, level: float) -> str:
     """``normalize_text`` plus recognition errors at rate ``level``; redaction tokens pass unchanged."""
     out: list[str] = []
-    for piece in _TOKEN.split(text):
-        if _TOKEN.fullmatch(piece):
-            out.append(piece)
-            continue
-        for word in normalize_text(piece).split():
+    at = 0
+    for token in [*REDACTION_TOKEN.finditer(text), None]:
+        for word in normalize_text(text[at : token.start() if token else len(text)]).split():
             out.extend(_corrupt(word, rng, level))
+        if token:
+            out.append(token.group())
+            at = token.end()
     return " ".join(out)
 
 

@@ -7,10 +7,11 @@ loader turns that message into an ``ops.rejects`` row.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from inference.text import fold
 
 
 class ContractError(ValueError):
@@ -55,13 +56,6 @@ class ManifestName:
     @property
     def prefix(self) -> str:
         return f"{self.order_type}_{self.offer}"
-
-
-def fold(text: str) -> str:
-    """Case-, accent- and whitespace-insensitive form used to compare labels and headers."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
 
 
 def parse_manifest_name(name: str, types: list[str], offers: list[str]) -> ManifestName:

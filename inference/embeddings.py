@@ -38,16 +38,15 @@ from typing import Any
 import numpy as np
 
 from inference.devices import resolve_device
+from inference.text import APOSTROPHES, PLACEHOLDER
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CONFIG_VARIABLE = "CALLAUDIT_EMBEDDING_MODEL"
 ProgressCallback = Callable[[int, int], None]
 """Called after each batch with ``(texts done, texts in total)``."""
 
-_REDACTION_TOKEN = re.compile(r"\[[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\]")
 _NON_WORD = re.compile(r"[^\w\s']|_")
 _INNER_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
 _DIGEST_CHARS = 12
 _SKIPPED_FILES = frozenset({"README.md", ".gitattributes"})
 
@@ -82,9 +81,9 @@ def normalize_text(text: str) -> str:
     ``[PERSON_1]`` are kept verbatim. A written and a recognised transcript of the same words get the same
     text, hence the same vector and key.
     """
-    text = unicodedata.normalize("NFC", text).translate(_APOSTROPHES)
-    tokens = _REDACTION_TOKEN.findall(text)
-    pieces = _REDACTION_TOKEN.split(text)
+    text = unicodedata.normalize("NFC", text).translate(APOSTROPHES)
+    tokens = PLACEHOLDER.findall(text)
+    pieces = PLACEHOLDER.split(text)
     words: list[str] = []
     for k, piece in enumerate(pieces):
         words.extend(_INNER_APOSTROPHE.sub(" ", _NON_WORD.sub(" ", piece.lower())).split())

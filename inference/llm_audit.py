@@ -15,45 +15,25 @@ spelling. French (and basic English) number words in the input count as numbers 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from inference.llm_schema import Classification
+from inference.text import JOINERS, MONTHS, SCALES, UNITS, fold_aligned, token_key, words_to_numbers
+from inference.text import LOOSE_TOKEN as TOKEN
 
 AUDITED_FIELDS = ("summary", "action_items")
 
-TOKEN = re.compile(r"\[\s*([A-Za-z][A-Za-z_]*?)\s*_\s*(\d+)\s*\]")
 IDENT = re.compile(r"\b[a-z]{2,6}[-_]?\d{3,}[a-z0-9]*\b")
 PHONE = re.compile(r"(?<![\w/.-])\+?\d{1,4}(?:[ .\-]?\(?\d{1,4}\)?){3,}(?![\w/])")
 DATE_NUMERIC = re.compile(r"\b(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{2,4}))?\b")
 DATE_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
-MONTHS = {
-    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "aout": 8,
-    "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-    "janv": 1, "fev": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-}  # fmt: skip
 DATE_WORDS = re.compile(
     r"\b(\d{1,2})(?:er|st|nd|rd|th)?\s+(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
     r"(?:\s+(\d{4}))?\b"
 )
-
-UNITS = {
-    "zero": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
-    "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15,
-    "seize": 16, "vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-}  # fmt: skip
-SCALES = {"cent": 100, "cents": 100, "hundred": 100, "mille": 1000, "thousand": 1000}
-JOINERS = {"et", "and"}  # vingt et un, one hundred and five
 
 
 @dataclass(frozen=True)
@@ -104,9 +84,9 @@ def _texts(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 # -- the input -------------------------------------------------------------------------------------------
 def _evidence(text: str, vault_tokens: set[str]) -> _Evidence:
-    tokens = {_token_key(m) for m in TOKEN.finditer(text)}
-    tokens |= {_token_key(m) for t in vault_tokens for m in TOKEN.finditer(t)}
-    plain = [TOKEN.sub(" ", s) for s in (fold(text), digitize(text))]
+    tokens = {token_key(m) for m in TOKEN.finditer(text)}
+    tokens |= {token_key(m) for t in vault_tokens for m in TOKEN.finditer(t)}
+    plain = [TOKEN.sub(" ", s) for s in (fold_aligned(text), digitize(text))]
     runs = {r for s in plain for r in re.findall(r"\d+", s)}
     runs |= {_digits(m.group()) for s in plain for m in PHONE.finditer(s)}
     numbers = {_number(m.group()) for s in plain for m in NUMBER.finditer(s)}
@@ -118,7 +98,7 @@ def digitize(text: str) -> str:
     """``text`` folded, number words as digits: 'douze mars a quatorze heures' → '12 mars a 14 heures'."""
     out: list[str] = []
     run: list[str] = []
-    for piece in re.split(r"([^a-z0-9]+)", fold(text)):
+    for piece in re.split(r"([^a-z0-9]+)", fold_aligned(text)):
         if piece in UNITS or piece in SCALES or (run and piece in JOINERS):
             run.append(piece)
         elif run and re.fullmatch(r"[\s-]+", piece):
@@ -133,51 +113,12 @@ def digitize(text: str) -> str:
     return "".join(out)
 
 
-def words_to_numbers(words: list[str]) -> list[int]:
-    """The numbers a run of number words says: ['quatre', 'vingt', 'dix'] → [90]; ['zero', 'six'] → [0, 6]."""
-    numbers: list[int] = []
-    total, current, last = 0, 0, None
-    for word in words:
-        if word in JOINERS:
-            continue
-        if word in SCALES:
-            if SCALES[word] == 1000:
-                total, current = total + max(current, 1) * 1000, 0
-            else:
-                current = max(current, 1) * 100
-            last = SCALES[word]
-            continue
-        value = UNITS[word]
-        if value == 20 and last == 4 and word.startswith("vingt"):
-            current, last = current + 76, 80  # quatre-vingt(s)
-            continue
-        if last is not None and not _adds(last, value):
-            numbers.append(total + current)
-            total, current = 0, 0
-        current += value
-        last = value
-    if last is not None:
-        numbers.append(total + current)
-    return numbers
-
-
-def _adds(last: int, value: int) -> bool:
-    """Whether ``value`` continues a number whose last word is worth ``last``: vingt-deux, soixante-douze."""
-    if last >= 100:
-        return value < 100
-    if last in (60, 80):
-        return 1 <= value <= 19
-    if last >= 20:
-        return 1 <= value <= 9
-    return last == 10 and 7 <= value <= 9  # dix-sept, dix-huit, dix-neuf
-
-
 # -- the answer ------------------------------------------------------------------------------------------
 def _check_text(text: str, field: str, ev: _Evidence) -> list[Violation]:
     """The violations of one text; ``folded`` is blanked where a claim has been checked."""
-    folded = fold(text)
+    folded = fold_aligned(text)
     found = [
-        Violation("token", m.group(), field) for m in TOKEN.finditer(text) if _token_key(m) not in ev.tokens
+        Violation("token", m.group(), field) for m in TOKEN.finditer(text) if token_key(m) not in ev.tokens
     ]
     folded = TOKEN.sub(lambda m: " " * len(m.group()), folded)
     checks = (
@@ -231,25 +172,8 @@ def _date_check(date: tuple[int, int, int | None] | None, ev: _Evidence) -> bool
 
 
 # -- normalisation ---------------------------------------------------------------------------------------
-def fold(text: str) -> str:
-    """Lower case without accents, character for character (août → aout), so positions stay aligned."""
-    return "".join(_fold_char(c) for c in text)
-
-
-def _fold_char(c: str) -> str:
-    base = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x)).lower()
-    if len(base) == 1:
-        return base
-    lowered = c.lower()
-    return lowered if len(lowered) == 1 else c
-
-
-def _token_key(m: re.Match[str]) -> str:
-    return f"[{m.group(1).upper()}_{int(m.group(2))}]"
-
-
 def _alnum(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", fold(text)).upper()
+    return re.sub(r"[^0-9a-z]", "", fold_aligned(text)).upper()
 
 
 def _digits(text: str) -> str:

