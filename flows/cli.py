@@ -27,10 +27,11 @@ def _date(text: str) -> dt.date:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from flows.config import get_settings
+    from flows.day import yesterday
     from synth import generate
 
     settings = get_settings()
-    day = args.date or (dt.date.today() - dt.timedelta(days=1))
+    day = args.date or yesterday(settings.timezone)
     started = time.perf_counter()
     summary = generate(
         Path(args.out),
@@ -135,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the day's compliance report (read from the marts) and print the paths written."""
     from flows.config import get_settings
-    from flows.daily import parse_prefixes
+    from flows.day import parse_prefixes
     from flows.db import ready_database
     from flows.report import publish_report
 
@@ -151,10 +152,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.config import get_settings
+    from flows.day import yesterday
 
     settings = get_settings()
     out = Path(args.out) if args.out else settings.state_dir / "demo-data"
-    day = args.date or (dt.date.today() - dt.timedelta(days=1))
+    day = args.date or yesterday(settings.timezone)
     if not (out / "calls.csv").exists() or args.fresh:
         if out.exists():
             shutil.rmtree(out)

@@ -35,10 +35,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from prefect import task
+from prefect.cache_policies import NONE
 from psycopg.rows import dict_row
 
 from flows.config import Settings, get_settings
-from flows.daily import day_file_marker
+from flows.day import day_file_marker
+from flows.runtime import IO_RETRIES
 
 FORMATS = ("xlsx", "csv")
 RULES = ("branch", "attempts", "gap", "outcome", "duplicate")
@@ -386,3 +389,11 @@ def publish_report(
             bucket.upload_from_path(path, path.name)
             uris.append(f"s3://{bucket.bucket_name}/{key}")
     return uris
+
+
+@task(name="write-report", cache_policy=NONE, **IO_RETRIES)
+def write_day_report(
+    database_url: str, day: dt.date, prefixes: list[str] | None, settings: Settings
+) -> list[str]:
+    """The day's report (XLSX) in the report folder or S3 prefix, replacing an earlier run's."""
+    return publish_report(database_url, day, prefixes, settings.report_folder, "xlsx", settings)

@@ -262,7 +262,7 @@ def test_change_against_the_previous_day_comes_from_that_days_results() -> None:
 
 def test_the_daily_flow_writes_the_report_and_links_it(daily_run, xlsx: Path) -> None:
     from flows.config import get_settings
-    from flows.daily import summary_markdown
+    from flows.run_summary import summary_markdown
 
     path = get_settings().state_dir / "reports" / xlsx.name
     assert daily_run.report_files == [str(path)]
