@@ -258,6 +258,24 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """Serve the review application; reviewers sign in with their own PostgreSQL login."""
+    import uvicorn
+
+    from flows.config import get_settings
+    from flows.db import ready_database
+    from flows.review import create_app
+
+    settings = get_settings()
+    app = create_app(ready_database(settings), settings, args.sample)
+    console.print(
+        f"review on http://{args.host}:{args.port} "
+        "(sign in with a login in role callaudit_reviewer); Ctrl-C stops"
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Prefect server + UI, work pools, deployments, concurrency limits and a worker; Ctrl-C stops them."""
     from flows.config import get_settings
@@ -445,6 +463,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
     p.add_argument("--port", type=int, default=4200)
     p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("review", help="the review web application: people decide what the machine could not")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument(
+        "--sample", type=int, default=5, help="%% of the machine's decided orders shown for quality control"
+    )
+    p.set_defaults(func=cmd_review)
     return parser
 
 

@@ -3,10 +3,14 @@ Prefect API (test harness), and a synthetic data set made once by the project's 
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -34,12 +38,14 @@ SLOW_MODULES = {
     "test_asr_model",
     "test_bi_marts",
     "test_classification_flow",
+    "test_cli_run",
     "test_docs",
     "test_embeddings",
     "test_other_generator",
     "test_pipeline",
     "test_redaction",
     "test_report",
+    "test_review",
     "test_s3",
     "test_scaleout",
 }
@@ -116,3 +122,42 @@ def dataset(synth_set: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(synth_set / "calls.csv", out / "calls.csv")
     (out / "audio").symlink_to(synth_set / "audio")
     return out
+
+
+@dataclass(frozen=True)
+class CliRuns:
+    """Two runs of ``callaudit run`` on a small data set, as a user starts them (a process of its own, an
+    ephemeral Prefect, the warehouse on ``env['DATABASE_URL']``)."""
+
+    terminals: tuple[list[str], list[str]]
+    data: Path
+    state: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def cli_runs(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> CliRuns:
+    from synth import generate
+
+    root = tmp_path_factory.mktemp("cli-run")
+    data = root / "data"
+    generate(data, orders=10, seed=77, day=DAY, progress=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CALLAUDIT_"))}
+    env.update(
+        DATABASE_URL=create_database(server_url, "cli"),
+        PREFECT_HOME=str(root / "prefect-home"),
+        CALLAUDIT_STATE_DIR=str(root / "state"),
+        CALLAUDIT_VAULT_KEY=base64.b64encode(bytes(range(32))).decode(),
+        COLUMNS="120",
+    )
+    command = [
+        str(Path(sys.executable).with_name("callaudit")), "run", "--manifests", str(data / "manifests"),
+        "--calls", str(data / "calls.csv"), "--audio-root", str(data / "audio"), "--date", DAY.isoformat(),
+    ]  # fmt: skip
+    terminals = []
+    for _ in range(2):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500, check=False)
+        terminal = (done.stdout + done.stderr).splitlines()
+        assert done.returncode == 0, "\n".join(terminal[:80] + ["…"] + terminal[-40:])
+        terminals.append(terminal)
+    return CliRuns((terminals[0], terminals[1]), data, root / "state", env)

@@ -14,6 +14,12 @@ attempts as (
 
 ),
 
+reviews as (
+
+    select * from {{ ref('int_order_reviews') }}
+
+),
+
 attempt_evidence as (
 
     -- What each attempt can say about rule 4. The audio decides whether a call was a conversation at all: a
@@ -121,6 +127,41 @@ rules as (
 
 ),
 
+decided as (
+
+    -- A person's latest decision on a rule stands over the machine's value (ops.reviews, `callaudit
+    -- review`); the machine's own verdict stays beside it. A later run never overwrites a decision, but when
+    -- the machine's value of a reviewed rule is no longer the one the person saw, the order is flagged for a
+    -- second look.
+    select
+        rules.*,
+        rules.branch_ok and rules.attempts_ok and rules.gap_ok and coalesce(rules.outcome_ok, true)
+            and rules.duplicate_ok as machine_compliant,
+        coalesce(reviews.branch_ok, rules.branch_ok) as decided_branch_ok,
+        coalesce(reviews.attempts_ok, rules.attempts_ok) as decided_attempts_ok,
+        coalesce(reviews.gap_ok, rules.gap_ok) as decided_gap_ok,
+        coalesce(reviews.outcome_ok, rules.outcome_ok) as decided_outcome_ok,
+        coalesce(reviews.duplicate_ok, rules.duplicate_ok) as decided_duplicate_ok,
+        coalesce(reviews.last_reviewer, 'machine') as decided_by,
+        reviews.last_reviewed_at as decided_at,
+        coalesce(
+            (reviews.has_branch_review and reviews.machine_branch_ok_at_review is distinct from rules.branch_ok)
+            or (reviews.has_attempts_review
+                and reviews.machine_attempts_ok_at_review is distinct from rules.attempts_ok)
+            or (reviews.has_gap_review and reviews.machine_gap_ok_at_review is distinct from rules.gap_ok)
+            or (reviews.has_outcome_review
+                and reviews.machine_outcome_ok_at_review is distinct from rules.outcome_ok)
+            or (reviews.has_duplicates_review
+                and reviews.machine_duplicate_ok_at_review is distinct from rules.duplicate_ok),
+            false
+        ) as is_second_look_needed
+
+    from rules
+    left join reviews
+        on rules.order_key = reviews.order_key
+
+),
+
 verdicts as (
 
     select
@@ -140,30 +181,40 @@ verdicts as (
         first_attempt_at,
         last_attempt_at,
         min_gap_minutes,
-        branch_ok,
-        attempts_ok,
-        gap_ok,
-        outcome_ok,
-        duplicate_ok,
-        outcome_ok is not null as is_outcome_evaluated,
+        decided_branch_ok as branch_ok,
+        decided_attempts_ok as attempts_ok,
+        decided_gap_ok as gap_ok,
+        decided_outcome_ok as outcome_ok,
+        decided_duplicate_ok as duplicate_ok,
+        decided_outcome_ok is not null as is_outcome_evaluated,
         -- weak evidence is never a verdict: a person decides rule 4, told why
-        outcome_ok is null and weak_attempts > 0 as needs_review,
-        case when outcome_ok is null and weak_attempts > 0 then weak_evidence end as review_reason,
+        decided_outcome_ok is null and weak_attempts > 0 as needs_review,
+        case when decided_outcome_ok is null and weak_attempts > 0 then weak_evidence end as review_reason,
         untrusted_attempts,
-        branch_ok and attempts_ok and gap_ok and coalesce(outcome_ok, true) and duplicate_ok as compliant,
+        decided_branch_ok and decided_attempts_ok and decided_gap_ok and coalesce(decided_outcome_ok, true)
+            and decided_duplicate_ok as compliant,
+        machine_compliant,
+        branch_ok as machine_branch_ok,
+        attempts_ok as machine_attempts_ok,
+        gap_ok as machine_gap_ok,
+        outcome_ok as machine_outcome_ok,
+        duplicate_ok as machine_duplicate_ok,
+        decided_by,
+        decided_at,
+        is_second_look_needed,
         array_remove(
             array[
-                case when not branch_ok then 'branch' end,
-                case when not attempts_ok then 'attempts' end,
-                case when not gap_ok then 'gap' end,
-                case when outcome_ok = false then 'outcome' end
+                case when not decided_branch_ok then 'branch' end,
+                case when not decided_attempts_ok then 'attempts' end,
+                case when not decided_gap_ok then 'gap' end,
+                case when decided_outcome_ok = false then 'outcome' end
             ],
             null
-        )::text[] || duplicate_notes::text[] as reasons,
+        )::text[] || case when decided_duplicate_ok then '{}' else duplicate_notes::text[] end as reasons,
         listed_times,
         source_file
 
-    from rules
+    from decided
 
 ),
 

@@ -1,0 +1,43 @@
+"""`callaudit run` as a user starts it: a quiet terminal (the stages' lines, the verdict table, where to look
+next; no warning, no library dump), every other line in the log file, and a re-run that inserts nothing and
+prints the same verdicts."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import DAY, CliRuns
+
+TERMINAL_LINES_BESIDES_TABLE = 40
+TABLE_CHARS = frozenset("┃│┏┓┗┛┡┩━─╇┳┻╋┠┨┯┷┣┫┼")
+
+
+def _table(lines: list[str]) -> list[str]:
+    return [line for line in lines if set(line) & TABLE_CHARS]
+
+
+def test_the_terminal_is_quiet(cli_runs: CliRuns) -> None:
+    first = cli_runs.terminals[0]
+    text = "\n".join(first)
+    assert not [line for line in first if re.search(r"warn", line, re.I)], text
+    for noise in ("Concurrency limits", "manifest_filepath", "OneLogger", "Finished in state", "dbt_"):
+        assert noise not in text, f"{noise!r} reached the terminal:\n{text}"
+    besides_table = [line for line in first if line.strip() and line not in _table(first)]
+    assert len(besides_table) <= TERMINAL_LINES_BESIDES_TABLE, text
+    assert any(line.strip().startswith(f"Verdicts for {DAY}") for line in first), text
+    assert "Where to look next" in text
+
+
+def test_the_log_file_has_what_the_terminal_leaves_out(cli_runs: CliRuns) -> None:
+    logged = (cli_runs.state / "logs" / "callaudit.log").read_text(encoding="utf-8")
+    assert "Finished in state Completed()" in logged
+    assert "dbt build" in logged
+
+
+def test_a_rerun_inserts_nothing_and_prints_the_same_verdicts(
+    cli_runs: CliRuns,
+) -> None:
+    first, second = cli_runs.terminals
+    assert _table(second) == _table(first)
+    summary = next(line for line in second if re.match(r"\d+ rows inserted, ", line))
+    assert summary.startswith("0 rows inserted, 0 recordings analysed, 0 transcribed"), summary
