@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -93,6 +94,13 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
     return TEMPLATES.TemplateResponse(request, name, context, status_code=status)
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """The fields of an urlencoded form. Starlette's ``request.form()`` needs python-multipart for every
+    form; these pages only post short urlencoded fields, which the standard library parses."""
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return dict(parse_qsl(body, keep_blank_values=True))
+
+
 def _refuse_without_csrf(session: Session, form: Any) -> Response | None:
     token = str(form.get("csrf", ""))
     if not token or not secrets.compare_digest(token, session.csrf):
@@ -109,7 +117,7 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     app: ReviewApp = request.app.state.review
-    form = await request.form()
+    form = await _form(request)
     user, password = str(form.get("user", "")).strip(), str(form.get("password", ""))
     conninfo = app.login_conninfo(user, password)
     try:
@@ -132,7 +140,7 @@ async def logout(request: Request) -> Response:
     app: ReviewApp = request.app.state.review
     session = app.session(request)
     if session:
-        refused = _refuse_without_csrf(session, await request.form())
+        refused = _refuse_without_csrf(session, await _form(request))
         if refused:
             return refused
         app.sessions.pop(request.cookies.get(COOKIE, ""), None)
@@ -224,7 +232,7 @@ async def decide(request: Request) -> Response:
     session = app.session(request)
     if session is None:
         return Response("sign in first", status_code=401)
-    form = await request.form()
+    form = await _form(request)
     refused = _refuse_without_csrf(session, form)
     if refused:
         return refused
