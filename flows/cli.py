@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.table import Table
 
 # Wide enough for the verdict table when the output is a file or a CI log.
@@ -258,6 +259,24 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score the audited warehouse against a labelled set's truth; print the figures, write them as JSON."""
+    from flows.config import get_settings
+    from flows.evaluate import evaluate, report_markdown
+
+    labelled = Path(args.labelled).resolve()
+    for needed in ("orders.csv", "calls.csv"):
+        if not (labelled / "truth" / needed).is_file():
+            missing = labelled / "truth" / needed
+            console.print(f"[red]error:[/] {missing} is missing (a labelled set has truth/)")
+            return 2
+    out = args.out or get_settings().state_dir / "evaluation" / f"{labelled.name}.json"
+    results = evaluate(str(labelled), str(out))
+    console.print(Markdown(report_markdown(results)))
+    console.print(f"figures: {out}")
+    return 0
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     """Serve the review application; reviewers sign in with their own PostgreSQL login."""
     import uvicorn
@@ -464,6 +483,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=4200)
     p.set_defaults(func=cmd_ui)
 
+    p = sub.add_parser("evaluate", help="score the audited warehouse against a labelled set (truth/ folder)")
+    p.add_argument("labelled", type=Path, help="a data set with truth/orders.csv and truth/calls.csv")
+    p.add_argument("--out", type=Path, help="the figures' JSON (default: <state dir>/evaluation/<name>.json)")
+    p.set_defaults(func=cmd_evaluate)
+
     p = sub.add_parser("review", help="the review web application: people decide what the machine could not")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")
     p.add_argument("--port", type=int, default=8765)
@@ -474,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-FLOW_COMMANDS = ("run", "demo")  # they run the daily flow in this process: its terminal is kept quiet
+FLOW_COMMANDS = ("run", "demo", "evaluate")  # they run flows in this process: the terminal is kept quiet
 
 
 def main(argv: list[str] | None = None) -> int:

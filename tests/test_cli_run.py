@@ -41,3 +41,29 @@ def test_a_rerun_inserts_nothing_and_prints_the_same_verdicts(
     assert _table(second) == _table(first)
     summary = next(line for line in second if re.match(r"\d+ rows inserted, ", line))
     assert summary.startswith("0 rows inserted, 0 recordings analysed, 0 transcribed"), summary
+
+
+def test_evaluate_scores_the_run_against_the_sets_truth(cli_runs: CliRuns, tmp_path) -> None:
+    """`callaudit evaluate` reads the warehouse and the truth: rules 1-3 right for every order (the demo's
+    figure), no rule-4 verdict wrong, the JSON and the printed summary agree."""
+    import csv
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "figures.json"
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("callaudit")), "evaluate", str(cli_runs.data), "--out", str(out)],
+        env=cli_runs.env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    verdicts = figures["verdicts"]
+    orders = verdicts["audited_orders"]
+    with (cli_runs.data / "truth" / "orders.csv").open(encoding="utf-8", newline="") as fh:
+        assert orders == sum(row["audited"] == "true" for row in csv.DictReader(fh))
+    assert verdicts["rules_1_to_3_right"] == orders
+    assert verdicts["rules"]["outcome_ok"].get("wrong", 0) == 0
+    assert f"{orders} audited orders; rules 1–3 right for {orders}" in done.stdout
+    assert figures["calls"] > 0 and figures["outcome_accuracy"] is not None
