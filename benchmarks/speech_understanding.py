@@ -23,13 +23,11 @@ Report seeds stay unseen: never train, tune or pick a threshold on 9101/9102.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inference.asr_model import error_rates  # noqa: E402
+from flows.evaluate import ratio, score  # noqa: E402
 
 CALLAUDIT = ROOT / ".venv" / "bin" / "callaudit"
 DAY = date(2026, 11, 24)
@@ -87,98 +85,23 @@ def audit(data: Path, work: Path) -> tuple[str, float]:
     return url.stdout.strip().splitlines()[-1], seconds
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def snr_band(snr: str) -> str:
-    value = float(snr)
-    return "snr<15" if value < 15 else "snr15-25" if value < 25 else "snr>=25"
-
-
-def conditions(call: dict[str, str]) -> list[str]:
-    codec = "ulaw" if call["subtype"] == "ULAW" else call["format"].lower()
-    return [f"{int(call['sample_rate']) // 1000}kHz", codec, "stereo" if call["channels"] == "2" else "mono",
-            snr_band(call["snr_db"])]  # fmt: skip
-
-
-def ratio(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
-
-
 def measure(url: str, data: Path) -> dict[str, Any]:
-    import psycopg
-
-    truth_calls = {c["call_id"]: c for c in read_csv(data / "truth" / "calls.csv")}
-    orders_csv = read_csv(data / "truth" / "orders.csv")
-    truth_orders = {o["order_id"]: o for o in orders_csv if o["audited"] == "true"}
-    with psycopg.connect(url) as conn:
-        attempts = conn.execute(
-            """select a.call_id, a.call_type, a.classification_trusted, t.text
-               from marts.call_attempts a
-               left join lateral (
-                   select text from raw.transcripts t
-                   where t.sha256 = a.audio_sha256 and t.channel in ('dialogue', 'mix')
-                   order by t.created_at desc, t.channel limit 1
-               ) t on true"""
-        ).fetchall()
-        verdicts = conn.execute(
-            "select order_id, motif_key, outcome_ok, needs_review, compliant from marts.order_compliance"
-        ).fetchall()
-
-    # speech: whole-call transcripts of the original recordings that hold words
-    by_condition: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
-    call_types: list[tuple[int, int | None, bool]] = []
-    for call_id, call_type, trusted, text in attempts:
-        truth = truth_calls.get(call_id)
-        if truth is None or truth["duplicate_of"]:
-            continue
-        if truth["transcript"]:
-            for key in ["all", *conditions(truth)]:
-                refs, hyps = by_condition[key]
-                refs.append(truth["transcript"])
-                hyps.append(text or "")
-        if truth["outcome"] == "answered":
-            call_types.append((int(truth["intent"]), call_type, bool(trusted)))
-    speech = {key: error_rates(refs, hyps) for key, (refs, hyps) in sorted(by_condition.items())}
-
-    confusion = Counter((t, p) for t, p, _ in call_types)
-    trusted = [(t, p) for t, p, ok in call_types if ok]
-    classification = {
-        "answered_calls": len(call_types),
-        "accuracy": ratio(sum(t == p for t, p, _ in call_types), len(call_types)),
-        "trusted_share": ratio(len(trusted), len(call_types)),
-        "trusted_accuracy": ratio(sum(t == p for t, p in trusted), len(trusted)),
-        "confusion": {f"{t}->{p}": n for (t, p), n in sorted(confusion.items(), key=str)},
+    """The figures of ``callaudit evaluate`` (:func:`flows.evaluate.score`) in this report's shape."""
+    results = score(url, data)
+    verdicts = results["verdicts"]
+    rule4 = {
+        motif: {**counts, "agreement": ratio(counts.get("right", 0), counts["orders"])}
+        for motif, counts in verdicts["outcome_by_motif"].items()
     }
-
-    per_motif: dict[str, Counter] = defaultdict(Counter)
-    failed = failed_right = review = compliant_right = orders = 0
-    for order_id, motif, outcome_ok, needs_review, compliant in verdicts:
-        truth = truth_orders.get(order_id)
-        if truth is None:
-            continue
-        orders += 1
-        expected = truth["outcome_ok"] == "true"
-        per_motif[motif]["orders"] += 1
-        verdict = "agree" if outcome_ok is expected else "undecided" if outcome_ok is None else "disagree"
-        per_motif[motif][verdict] += 1
-        if outcome_ok is False:
-            failed += 1
-            failed_right += not expected
-        review += bool(needs_review)
-        compliant_right += compliant is (truth["compliant"] == "true")
-    rule4 = {m: {**c, "agreement": ratio(c["agree"], c["orders"])} for m, c in sorted(per_motif.items())}
     return {
-        "speech": speech,
-        "classification": classification,
+        "speech": results["speech"],
+        "classification": results["call_type"],
         "rule4": rule4,
-        "outcome_fail_precision": ratio(failed_right, failed),
-        "outcome_fails": failed,
-        "needs_review_share": ratio(review, orders),
-        "compliant_agreement": ratio(compliant_right, orders),
-        "audited_orders": orders,
+        "outcome_fail_precision": verdicts["outcome_fail_precision"],
+        "outcome_fails": verdicts["outcome_fails"],
+        "needs_review_share": verdicts["needs_review_share"],
+        "compliant_agreement": verdicts["compliant_agreement"],
+        "audited_orders": verdicts["audited_orders"],
     }
 
 
