@@ -70,6 +70,7 @@ def asr_config(settings: Settings):
         batch_size=settings.asr_batch_size,
         device=settings.asr_device,
         log_file=settings.log_file,
+        decoder=settings.asr_decoder,
     )
 
 
