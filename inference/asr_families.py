@@ -186,6 +186,23 @@ def model_class(family: str) -> Any:
     }[family]
 
 
+def _spread_outputs(model: Any, gain: float = 8.0) -> None:
+    """Redraw the output projections (vocabulary-sized) with a larger spread and no bias, so that a random
+    transducer emits several words, capitals and punctuation on noise rather than one token repeated."""
+    import torch
+
+    vocab = model.tokenizer.vocab_size
+    for part in ("decoder", "joint", "ctc_decoder"):
+        module = getattr(model, part, None)
+        if module is None:
+            continue
+        for layer in module.modules():
+            if isinstance(layer, torch.nn.Linear | torch.nn.Conv1d) and layer.weight.shape[0] >= vocab:
+                torch.nn.init.normal_(layer.weight, std=gain / layer.weight.shape[1] ** 0.5)
+                if layer.bias is not None:
+                    torch.nn.init.zeros_(layer.bias)
+
+
 def build_family(family: str, out_dir: Path, sample_rate: int = 16000, seed: int = 0) -> Path:
     """Save a tiny random model of ``family`` as ``out_dir/tiny_<family>.nemo`` (tokenizer packed inside)."""
     import torch
@@ -196,6 +213,7 @@ def build_family(family: str, out_dir: Path, sample_rate: int = 16000, seed: int
         train_tokenizer(tokenizer_dir)
     torch.manual_seed(seed)
     model = model_class(family)(cfg=build_config(family, tokenizer_dir, sample_rate))
+    _spread_outputs(model)
     path = out_dir / f"tiny_{family}.nemo"
     model.save_to(str(path))
     return path
