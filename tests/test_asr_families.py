@@ -251,6 +251,23 @@ def test_unknown_pretrained_name_without_hub() -> None:
     _one_line(error.value, name, "not available offline")
 
 
+def test_flow_worker_raises_the_load_error_with_its_first_group(tmp_path: Path) -> None:
+    """A worker whose model fails to load reports the one-line error when given work (a process pool would
+    otherwise only say that it broke)."""
+    from flows.config import Settings
+    from flows.transcribe import _WORKER, _init_worker, _transcribe_group, asr_config
+
+    fake = tmp_path / "parakeet.nemo"
+    fake.write_bytes(b"PK\x03\x04 a zip, not a tar")
+    try:
+        _init_worker(asr_config(Settings(asr_model=str(fake), asr_device="cpu")))
+        with pytest.raises(AsrModelError) as error:
+            _transcribe_group([("d" * 64, str(tmp_path / "x.wav"), 0.0)])
+    finally:
+        _WORKER.clear()
+    _one_line(error.value, str(fake), "not a .nemo checkpoint")
+
+
 # -------------------------------------------------------------------------------- normalisation
 
 
