@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     asr_device: str = Field(default="auto", description="auto (CUDA when present), cpu or cuda.")
     asr_decoder: Literal["ctc", "rnnt"] | None = Field(
         default=None,
-        description="Decoder of a hybrid RNNT-CTC checkpoint (ctc or rnnt); unset keeps the checkpoint's own.",
+        description="Decoder of a hybrid RNNT-CTC checkpoint (ctc or rnnt); unset: the checkpoint's own.",
     )
     vault_key: SecretStr | None = Field(
         default=None,
