@@ -484,8 +484,8 @@ def load_model(config: AsrConfig, device: Any) -> Any:
             model = ASRModel.from_pretrained(name, map_location=device)
         except Exception as error:
             raise AsrModelError(
-                f"ASR model {name}: no .nemo file of that name and the pretrained model is not available "
-                f"offline (no model hub access or unknown name; {_first_line(error)})"
+                f"ASR model {name}: no such .nemo file, and the model hub could not give a pretrained "
+                f"model of that name (no hub access, or an unknown name; {_first_line(error)})"
             ) from error
     if config.decoder is not None:
         if not hasattr(model, "cur_decoder"):

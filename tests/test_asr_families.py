@@ -248,7 +248,7 @@ def test_unknown_pretrained_name_without_hub() -> None:
     name = "stt_fr_callaudit_no_such_model"
     with pytest.raises(AsrModelError) as error:
         _transcriber(Path(name))
-    _one_line(error.value, name, "not available offline")
+    _one_line(error.value, name, "model hub could not give")
 
 
 def test_flow_worker_raises_the_load_error_with_its_first_group(tmp_path: Path) -> None:
