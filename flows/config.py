@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,10 @@ class Settings(BaseSettings):
     asr_batch_size: int = Field(default=8, description="Chunks per model call, across calls.")
     asr_workers: int = Field(default=2, description="Worker processes for ASR, each loads the model once.")
     asr_device: str = Field(default="auto", description="auto (CUDA when present), cpu or cuda.")
+    asr_decoder: Literal["ctc", "rnnt"] | None = Field(
+        default=None,
+        description="Decoder of a hybrid RNNT-CTC checkpoint (ctc or rnnt); unset: the checkpoint's own.",
+    )
     vault_key: SecretStr | None = Field(
         default=None,
         description="Base64 32-byte key encrypting the PII vault (callaudit vault new-key). "

@@ -70,14 +70,21 @@ def asr_config(settings: Settings):
         batch_size=settings.asr_batch_size,
         device=settings.asr_device,
         log_file=settings.log_file,
+        decoder=settings.asr_decoder,
     )
 
 
 def _init_worker(config) -> None:
+    """Load the model once per process. A load that fails is kept and raised by the first group, so that
+    a worker pool reports its one-line message instead of a broken pool."""
     from inference.asr import Transcriber
 
     if _WORKER.get("config") != config:  # a fanned-out shard's process keeps its model between tasks
-        _WORKER["transcriber"] = Transcriber(config)
+        _WORKER.clear()
+        try:
+            _WORKER["transcriber"] = Transcriber(config)
+        except Exception as error:
+            _WORKER["error"] = error
         _WORKER["config"] = config
 
 
@@ -86,6 +93,8 @@ def _transcribe_group(group: list[tuple[str, str, float]]) -> tuple[list[tuple[s
     from inference.asr import CallAudio
 
     started = time.perf_counter()
+    if "error" in _WORKER:
+        raise _WORKER["error"]
     transcriber = _WORKER["transcriber"]
     calls, results = [], []
     for sha, local, onset in group:

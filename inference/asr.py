@@ -15,8 +15,10 @@ import logging
 import math
 import queue
 import re
+import tarfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from scipy.signal import resample_poly
 from inference.devices import resolve_device
 from inference.hashing import file_sha256
 from inference.library_logs import send_library_logs_to
+from inference.text import APOSTROPHES
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,12 @@ CHANNEL_NAMES = ("agent", "customer")
 DIALOGUE_LABELS = {"agent": "agent", "customer": "client"}
 MIN_MODEL_INPUT_S = 1.0  # NeMo pads shorter inputs on BOTH sides, which would shift timestamps
 RESAMPLE_MARGIN = 64  # native samples of context either side of a chunk when resampling it
+DECODERS = ("ctc", "rnnt")
+"""Decoder choices of a hybrid RNNT-CTC model (``AsrConfig.decoder``); None keeps the checkpoint's own."""
+
+
+class AsrModelError(RuntimeError):
+    """An ASR model that cannot be loaded; the message is one line naming the model and what is missing."""
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -66,6 +75,8 @@ class AsrConfig:
     """Longest suffix/prefix match tried when stitching chunks without word timestamps."""
     log_file: Path | None = None
     """Where NeMo's own logs go (config dumps, telemetry notices); None leaves them on the terminal."""
+    decoder: str | None = None
+    """``ctc`` or ``rnnt`` for a hybrid RNNT-CTC model; None keeps the checkpoint's own decoder."""
 
     def __post_init__(self) -> None:
         if self.chunk_s <= 0 or self.overlap_s < 0 or self.overlap_s >= self.chunk_s:
@@ -74,6 +85,8 @@ class AsrConfig:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.flush_timeout_s < 0:
             raise ValueError(f"flush_timeout_s must be >= 0, got {self.flush_timeout_s}")
+        if self.decoder is not None and self.decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {DECODERS} or unset, got {self.decoder!r}")
 
     @property
     def chunking_id(self) -> str:
@@ -143,6 +156,15 @@ def plan_chunks(
 
 
 _NORM = re.compile(r"[^\w']+")
+_NOT_WORD = re.compile(r"[^\w']+|_")
+
+
+def normalize_transcript(text: str) -> str:
+    """ASR output as the downstream stages expect it: NFC, lower case, apostrophes unified, punctuation
+    and symbols turned into spaces, single spaces. Checkpoints trained on cased, punctuated text
+    (``…_pc`` models, Parakeet) then read like the bundled model's output, which this leaves unchanged."""
+    text = unicodedata.normalize("NFC", text).casefold().translate(APOSTROPHES)
+    return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
 def _norm_word(word: str) -> str:
@@ -320,8 +342,10 @@ def _hyp_words(hyp: Any, offset_s: float, chunk_len_s: float) -> list[Word] | No
             return None
         start = min(max(float(item["start"]), 0.0), chunk_len_s)
         end = min(max(float(item["end"]), start), chunk_len_s)
-        words.append((offset_s + start, offset_s + end, str(item.get("word", ""))))
-    if not words and _hyp_text(hyp).strip():
+        word = normalize_transcript(str(item.get("word", "")))
+        if word:  # a punctuation token alone is no word
+            words.append((offset_s + start, offset_s + end, word))
+    if not words and normalize_transcript(_hyp_text(hyp)):
         return None  # text without timestamps: not usable as word-level
     return words
 
@@ -413,14 +437,64 @@ def _hashed_id(path: str, size: int, mtime_ns: int) -> str:
 
 def model_id_for(config: AsrConfig) -> str:
     """The model's identity without loading it: ``<file name>@<sha256[:12]>`` of a ``.nemo`` file (so a
-    retrained file gets a new id), or the pretrained name. Part of the transcripts' idempotency key."""
+    retrained file gets a new id), or the pretrained name; ``+ctc`` / ``+rnnt`` when a hybrid model's
+    decoder is chosen. Part of the transcripts' idempotency key."""
+    suffix = f"+{config.decoder}" if config.decoder else ""
     if not _is_model_file(config.model):
-        return config.model
+        return config.model + suffix
     path = Path(config.model)
+    if not path.exists():
+        raise FileNotFoundError(f"ASR model {config.model}: file not found")
     if not path.is_file():
-        raise FileNotFoundError(f"ASR model file not found: {path}")
+        raise AsrModelError(
+            f"ASR model {config.model}: not a .nemo file (a {'folder' if path.is_dir() else 'special file'})"
+        )
     stat = path.stat()
-    return _hashed_id(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    return _hashed_id(str(path.resolve()), stat.st_size, stat.st_mtime_ns) + suffix
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0][:200]}" if lines else type(error).__name__
+
+
+def load_model(config: AsrConfig, device: Any) -> Any:
+    """The NeMo model of ``config.model`` on ``device``, its decoder set to ``config.decoder`` when given.
+
+    Raises :class:`FileNotFoundError` (no such file) or :class:`AsrModelError` (not a NeMo checkpoint, a
+    pretrained name the hub cannot give, a decoder the model lacks), each with a one-line message.
+    """
+    from nemo.collections.asr.models import ASRModel
+
+    name = config.model
+    if _is_model_file(name):
+        path = Path(name)
+        if not path.exists():
+            raise FileNotFoundError(f"ASR model {name}: file not found")
+        if not tarfile.is_tarfile(path):
+            raise AsrModelError(f"ASR model {name}: not a .nemo checkpoint (a .nemo file is a tar archive)")
+        try:  # instantiates the class saved in the file (EncDecCTCModel for the bundled model)
+            model = ASRModel.restore_from(name, map_location=device)
+        except Exception as error:
+            raise AsrModelError(
+                f"ASR model {name}: cannot be restored as a NeMo ASR model ({_first_line(error)})"
+            ) from error
+    else:
+        try:
+            model = ASRModel.from_pretrained(name, map_location=device)
+        except Exception as error:
+            raise AsrModelError(
+                f"ASR model {name}: no such .nemo file, and the model hub could not give a pretrained "
+                f"model of that name (no hub access, or an unknown name; {_first_line(error)})"
+            ) from error
+    if config.decoder is not None:
+        if not hasattr(model, "cur_decoder"):
+            raise AsrModelError(
+                f"ASR model {name}: decoder={config.decoder} needs a hybrid RNNT-CTC model, "
+                f"this one is {type(model).__name__} (leave the decoder unset)"
+            )
+        model.change_decoding_strategy(decoder_type=config.decoder, verbose=False)
+    return model
 
 
 class Transcriber:
@@ -436,14 +510,9 @@ class Transcriber:
 
         if config.log_file is not None:
             send_library_logs_to(config.log_file)
-        from nemo.collections.asr.models import ASRModel
 
         self._model_id = model_id_for(config)  # raises FileNotFoundError for a missing .nemo file
-        if _is_model_file(config.model):
-            # ASRModel.restore_from instantiates the class saved in the file (EncDecCTCModel for a CTC model).
-            model = ASRModel.restore_from(config.model, map_location=self.device)
-        else:
-            model = ASRModel.from_pretrained(config.model, map_location=self.device)
+        model = load_model(config, self.device)
         model.eval()
         model.to(self.device)
         self.model = model
@@ -508,7 +577,7 @@ class Transcriber:
             state.results[chunk.channel][chunk.index] = _ChunkResult(
                 start_s=chunk.start_s,
                 end_s=chunk.end_s,
-                text=_hyp_text(hyp).strip(),
+                text=normalize_transcript(_hyp_text(hyp)),
                 words=_hyp_words(hyp, chunk.start_s, chunk.end_s - chunk.start_s),
                 confidence=_hyp_confidence(hyp),
             )

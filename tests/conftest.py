@@ -36,6 +36,7 @@ EMBEDDED_PGDATA = _STATE / "pgdata"  # the session's embedded PostgreSQL (server
 SLOW_MODULES = {
     "test_asr",
     "test_asr_model",
+    "test_asr_families",
     "test_bi_marts",
     "test_classification_flow",
     "test_cli_run",
