@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
 from tests.conftest import CliRuns
@@ -169,7 +171,7 @@ def test_a_reviewer_hears_the_call_overrides_rule_4_and_the_mart_shows_it(
 def test_the_database_keeps_the_roles_apart_and_the_trail_append_only(
     cli_runs: CliRuns, reviewer: str
 ) -> None:
-    login = psycopg.conninfo.make_conninfo(cli_runs.env["DATABASE_URL"], user=reviewer, password=PASSWORD)
+    login = make_conninfo(cli_runs.env["DATABASE_URL"], user=reviewer, password=PASSWORD)
     with psycopg.connect(login, autocommit=True) as conn:
         for forbidden in ("select * from vault.pii_tokens", "select * from raw.transcripts"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
