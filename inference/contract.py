@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+MAX_CALL_DURATION_S = 86_400  # a call's duration_s above a day is a data error (raw.calls' GX range)
+
 
 class ContractError(ValueError):
     """A value that does not follow the input contract."""
@@ -177,6 +179,10 @@ def parse_duration(value: object) -> float:
         raise ContractError(f"duration_s {text!r} is not a number of seconds") from exc
     if not seconds >= 0:  # also catches NaN
         raise ContractError(f"duration_s {text!r} is negative or not a number")
+    if not seconds <= MAX_CALL_DURATION_S:  # also catches inf
+        raise ContractError(
+            f"duration_s {text!r} is more than a day ({MAX_CALL_DURATION_S} s): not a call's length"
+        )
     return seconds
 
 

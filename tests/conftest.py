@@ -36,6 +36,7 @@ SLOW_MODULES = {
     "test_classification_flow",
     "test_docs",
     "test_embeddings",
+    "test_hostile_inputs",
     "test_other_generator",
     "test_pipeline",
     "test_redaction",
