@@ -23,7 +23,7 @@ from flows.config import Settings, get_settings
 from flows.db import copy_rows
 from flows.progress import progress_bar
 from flows.readers import Table, read_table
-from flows.rejects import Reject, replace_file_rejects, replace_rejects
+from flows.rejects import WHOLE_FILE_LOCATIONS, Reject, replace_file_rejects, replace_rejects
 from flows.runtime import IO_RETRIES, current_run_id, stage_lock
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
 from inference.audio_analysis import UnanalysableRecording, unanalysable_reason
@@ -199,9 +199,16 @@ def _read_if_changed(
 
 
 def _unchanged(conn: psycopg.Connection, kind: str, source: str) -> LoadResult:
-    """The loaded version is the file's current one: a whole-file reject of a bad version seen since is
-    stale (the file was put back), the rows and their row rejects stay as they are."""
-    replace_file_rejects(conn, kind, source, [], current_run_id())
+    """The loaded version is the file's current one: a whole-file reject of a bad version seen since (a later
+    run than the one that loaded it) is stale, for the file was put back; the rows and their row rejects
+    stay as they are."""
+    conn.execute(
+        """delete from ops.rejects r
+           where r.source_kind = %s and r.source = %s and r.location = any(%s)
+             and r.run_id is distinct from (select f.run_id from ops.source_files f
+                                            where f.source_kind = %s and f.source_path = %s)""",
+        [kind, source, list(WHOLE_FILE_LOCATIONS), kind, source],
+    )
     return LoadResult(source, "unchanged")
 
 
