@@ -24,7 +24,12 @@ from flows.rejects import Reject
 from flows.runtime import STAGE_RETRIES, WHOLE, Shard, stage_lock
 from flows.storage import AudioRoots
 from flows.telemetry import StageMeter, StageTelemetry
-from inference.audio_analysis import DETECTOR_VERSION, AudioAnalysis, analyse_file
+from inference.audio_analysis import (
+    DETECTOR_VERSION,
+    AudioAnalysis,
+    UnanalysableRecording,
+    analyse_file,
+)
 
 ANALYSIS_COLUMNS = (
     "sha256",
@@ -56,8 +61,10 @@ def _analyse(job: tuple[str, str, str]) -> tuple[str, str, AudioAnalysis | str, 
     started = time.perf_counter()
     try:
         result: AudioAnalysis | str = analyse_file(local)
+    except UnanalysableRecording as exc:  # nothing to analyse (NaN/Inf samples …): quarantine it
+        result = f"unanalysable recording: {exc}"
     except Exception as exc:  # a recording soundfile described but cannot decode: quarantine it
-        result = f"{type(exc).__name__}: {exc}"
+        result = f"audio analysis failed: {type(exc).__name__}: {exc}"
     return sha, audio_path, result, time.perf_counter() - started
 
 
@@ -126,7 +133,8 @@ def _analyse_pending(database_url: str, settings: Settings, shard: Shard) -> Sta
             advance()
             if isinstance(result, str):
                 meter.error()
-                rejects.append(Reject(audio_path, "analysis", f"audio analysis failed: {result}"))
+                # every recording the analysis quarantines is unanalysable: its calls go to review
+                rejects.append(Reject(audio_path, "analysis", result, {"unanalysable": True}))
                 continue
             meter.observe(seconds)
             row, tone_rows = _rows(sha, result)

@@ -23,9 +23,10 @@ from flows.config import Settings, get_settings
 from flows.db import copy_rows
 from flows.progress import progress_bar
 from flows.readers import Table, read_table
-from flows.rejects import Reject, replace_rejects
+from flows.rejects import WHOLE_FILE_LOCATIONS, Reject, replace_file_rejects, replace_rejects
 from flows.runtime import IO_RETRIES, current_run_id, stage_lock
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
+from inference.audio_analysis import UnanalysableRecording, unanalysable_reason
 from inference.contract import (
     ContractError,
     ManifestName,
@@ -160,106 +161,191 @@ def select_manifests(
     return chosen, bad_names
 
 
-def _read_if_changed(conn: psycopg.Connection, kind: str, path: Path) -> tuple[bytes, str, str | None]:
+def calls_source(path: Path) -> str:
+    """The identity of a call records file: its resolved path, not its base name, so that another folder's
+    ``calls.csv`` (the next day's export) is another source and never replaces this one's rows."""
+    return str(Path(path).expanduser().resolve())
+
+
+def adopt_legacy_calls_source(conn: psycopg.Connection, path: Path, source: str) -> bool:
+    """Rows loaded when call records files were known by their base name alone become this file's: the
+    one-time step that keeps an existing warehouse's calls (and their rejects) when it first sees sources
+    by path, instead of rejecting every call as already loaded from another file."""
+    legacy = Path(path).name
+    recorded = conn.execute(
+        "select 1 from ops.source_files where source_kind = 'calls' and source_path = %s", [legacy]
+    ).fetchone()
+    if legacy == source or recorded is None:
+        return False
+    conn.execute("delete from ops.source_files where source_kind = 'calls' and source_path = %s", [source])
+    conn.execute("delete from ops.rejects where source_kind = 'calls' and source = %s", [source])
+    conn.execute("update raw.calls set source_path = %s where source_path = %s", [source, legacy])
+    conn.execute(
+        "update ops.source_files set source_path = %s where source_kind = 'calls' and source_path = %s",
+        [source, legacy],
+    )
+    conn.execute(
+        "update ops.rejects set source = %s where source_kind = 'calls' and source = %s", [source, legacy]
+    )
+    return True
+
+
+def _read_if_changed(
+    conn: psycopg.Connection, kind: str, path: Path, source: str
+) -> tuple[bytes, str, str | None]:
     """The file's bytes, their sha256 and the sha256 recorded for it (equal: the file is unchanged)."""
     data = path.read_bytes()
-    return data, hashlib.sha256(data).hexdigest(), _recorded_sha(conn, kind, path.name)
+    return data, hashlib.sha256(data).hexdigest(), _recorded_sha(conn, kind, source)
+
+
+def _unchanged(conn: psycopg.Connection, kind: str, source: str) -> LoadResult:
+    """The loaded version is the file's current one: a whole-file reject of a bad version seen since (a later
+    run than the one that loaded it) is stale, for the file was put back; the rows and their row rejects
+    stay as they are."""
+    conn.execute(
+        """delete from ops.rejects r
+           where r.source_kind = %s and r.source = %s and r.location = any(%s)
+             and r.run_id is distinct from (select f.run_id from ops.source_files f
+                                            where f.source_kind = %s and f.source_path = %s)""",
+        [kind, source, list(WHOLE_FILE_LOCATIONS), kind, source],
+    )
+    return LoadResult(source, "unchanged")
+
+
+def _reject_whole(
+    conn: psycopg.Connection, kind: str, source: str, reject: Reject, row_rejects: list[Reject]
+) -> LoadResult:
+    """A file that fails as a whole is rejected whole; the rows loaded from an earlier version of the same
+    source stay, with their row rejects, and its record in ops.source_files (which the GX row counts read)
+    stays that version's. Nothing is recorded for the bad version: a later run reads it again."""
+    table = "raw.manifest_rows" if kind == "manifest" else "raw.calls"
+    loaded = conn.execute(f"select count(*) from {table} where source_path = %s", [source]).fetchone()[0]
+    if loaded:
+        kept = Reject(
+            reject.source,
+            reject.location,
+            f"{reject.reason}; the {loaded} row(s) loaded from an earlier version of this file are kept",
+            reject.payload,
+        )
+        replace_file_rejects(conn, kind, source, [kept], current_run_id())
+    else:
+        stored = [reject, *row_rejects]
+        replace_rejects(conn, kind, source, stored, current_run_id())
+        return LoadResult(source, "rejected", rejected=len(stored))
+    return LoadResult(source, "rejected", rejected=1)
 
 
 def _parse_rows(
     table: Table, source: str, mapping: dict[str, str], required: list[str], parse: Callable[[dict], Any]
-) -> tuple[list[tuple[int, dict, Any]], list[Reject]]:
-    """Map the headers, then parse each row: (row number, named cells, parsed) or a reject with the reason."""
+) -> tuple[list[tuple[int, dict, Any]], list[Reject], Reject | None]:
+    """Map the headers, then parse each row: (row number, named cells, parsed) or a reject with the reason;
+    and the reject of the file as a whole (its headers, or no valid data row), if it fails as a whole."""
     try:
         columns = map_headers(table.headers, mapping, required)
     except ContractError as exc:
-        return [], [Reject(source, "header", str(exc), {"headers": table.headers})]
+        return [], [], Reject(source, "header", str(exc), {"headers": table.headers})
     parsed, rejects = [], []
     for number, cells in table.rows:
         named = {columns[i]: v for i, v in enumerate(cells) if i in columns}
+        with_nul = [c for c, v in named.items() if isinstance(v, str) and "\x00" in v]
+        if with_nul:
+            rejects.append(Reject(source, f"row {number}", f"NUL byte in {', '.join(with_nul)}", named))
+            continue
         try:
             parsed.append((number, named, parse(named)))
         except ContractError as exc:
             rejects.append(Reject(source, f"row {number}", str(exc), named))
-    return parsed, rejects
+    if parsed:
+        return parsed, rejects, None
+    if not table.rows:
+        return [], rejects, Reject(source, "file", f"{Path(source).name} has a header but no data rows")
+    first = rejects[0]
+    return (
+        [],
+        rejects,
+        Reject(
+            source,
+            "file",
+            f"none of the {len(table.rows)} data row(s) of {Path(source).name} is valid"
+            f" (first: {first.location}: {first.reason})",
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- tasks
 @task(cache_policy=NONE, **IO_RETRIES)
 def reject_file(url: str, kind: str, path: Path, reason: str) -> LoadResult:
-    """A whole file that cannot be read as the contract says (name, type, headers)."""
-    sha = file_sha256(path)
+    """A whole file that cannot be read as the contract says (name, type, encoding): rejected whole."""
+    source = calls_source(path) if kind == "calls" else path.name
     with psycopg.connect(url) as conn:
-        if _recorded_sha(conn, kind, path.name) == sha:
-            return LoadResult(path.name, "unchanged")
-        # the file's rows are replaced by its content: nothing readable, so no rows
-        table = "raw.manifest_rows" if kind == "manifest" else "raw.calls"
-        conn.execute(f"delete from {table} where source_path = %s", [path.name])
-        replace_rejects(conn, kind, path.name, [Reject(path.name, "file", reason)], current_run_id())
-        _record_source(conn, kind, path.name, sha, path.stat().st_size, 0, 1, current_run_id())
-    return LoadResult(path.name, "rejected", rejected=1)
+        return _reject_whole(conn, kind, source, Reject(source, "file", reason), [])
 
 
 @task(cache_policy=NONE, **IO_RETRIES)
 def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
+    source = path.name  # the contract's name (type, offer, day) is the manifest's identity
     with psycopg.connect(url) as conn:
-        data, sha, recorded = _read_if_changed(conn, "manifest", path)
+        data, sha, recorded = _read_if_changed(conn, "manifest", path, source)
         if recorded == sha:  # same bytes as last time: nothing to parse, nothing to write
-            return LoadResult(path.name, "unchanged")
+            return _unchanged(conn, "manifest", source)
         try:
             table = read_table(path, data)
         except ContractError as exc:
-            return reject_file.fn(url, "manifest", path, str(exc))
-        parsed, rejects = _parse_rows(
+            return _reject_whole(conn, "manifest", source, Reject(source, "file", str(exc)), [])
+        parsed, rejects, whole = _parse_rows(
             table,
-            path.name,
+            source,
             contract.headers[name.order_type],
             contract.required_columns,
             lambda named: parse_manifest_row(
                 named, name, settings.default_country_code, settings.national_number_length
             ),
         )
-        rows = [(path.name, number, *row.as_row()) for number, _, row in parsed]
-        conn.execute("delete from raw.manifest_rows where source_path = %s", [path.name])
+        if whole is not None:
+            return _reject_whole(conn, "manifest", source, whole, rejects)
+        rows = [(source, number, *row.as_row()) for number, _, row in parsed]
+        conn.execute("delete from raw.manifest_rows where source_path = %s", [source])
         copy_rows(conn, "raw.manifest_rows", MANIFEST_COLUMNS, rows)
-        replace_rejects(conn, "manifest", path.name, rejects, run_id)
-        _record_source(conn, "manifest", path.name, sha, len(data), len(rows), len(rejects), run_id)
-    return LoadResult(path.name, "replaced" if recorded else "loaded", len(rows), len(rejects))
+        replace_rejects(conn, "manifest", source, rejects, run_id)
+        _record_source(conn, "manifest", source, sha, len(data), len(rows), len(rejects), run_id)
+    return LoadResult(source, "replaced" if recorded else "loaded", len(rows), len(rejects))
 
 
 @task(cache_policy=NONE, **IO_RETRIES)
 def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
+    source = calls_source(path)
     with stage_lock(url, "ingest-calls"), psycopg.connect(url) as conn:  # one loader at a time
-        data, sha, recorded = _read_if_changed(conn, "calls", path)
+        adopt_legacy_calls_source(conn, path, source)
+        data, sha, recorded = _read_if_changed(conn, "calls", path, source)
         if recorded == sha:  # same bytes as last time: nothing to parse, nothing to write
-            return LoadResult(path.name, "unchanged")
+            return _unchanged(conn, "calls", source)
         try:
             table = read_table(path, data)
         except ContractError as exc:
-            return reject_file.fn(url, "calls", path, str(exc))
-        parsed, rejects = _parse_rows(
+            return _reject_whole(conn, "calls", source, Reject(source, "file", str(exc)), [])
+        parsed, rejects, whole = _parse_rows(
             table,
-            path.name,
+            source,
             {c: c for c in contract.call_columns},
             [c for c in contract.call_columns if c != "audio_path"],
             lambda named: parse_call_row(
                 named, settings.timezone, settings.default_country_code, settings.national_number_length
             ),
         )
+        if whole is not None:
+            return _reject_whole(conn, "calls", source, whole, rejects)
         rows: dict[str, tuple] = {}
         for number, named, call in parsed:
             if call.call_id in rows:
-                rejects.append(
-                    Reject(path.name, f"row {number}", f"duplicate call_id {call.call_id!r}", named)
-                )
+                rejects.append(Reject(source, f"row {number}", f"duplicate call_id {call.call_id!r}", named))
                 continue
             rows[call.call_id] = (
                 call.call_id,
-                path.name,
+                source,
                 number,
                 call.branch,
                 call.caller_number,
@@ -269,7 +355,7 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
                 call.duration_s,
                 call.audio_path,
             )
-        conn.execute("delete from raw.calls where source_path = %s", [path.name])
+        conn.execute("delete from raw.calls where source_path = %s", [source])
         conn.execute(
             "create temporary table incoming_calls (like raw.calls including defaults) on commit drop"
         )
@@ -285,22 +371,30 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
             if call_id not in inserted:
                 rejects.append(
                     Reject(
-                        path.name,
+                        source,
                         f"row {row[2]}",
                         f"call_id {call_id!r} already loaded from another file",
                         dict(zip(CALL_COLUMNS, row, strict=True)),
                     )
                 )
-        replace_rejects(conn, "calls", path.name, rejects, run_id)
-        _record_source(conn, "calls", path.name, sha, len(data), len(inserted), len(rejects), run_id)
-    return LoadResult(path.name, "replaced" if recorded else "loaded", len(inserted), len(rejects))
+        replace_rejects(conn, "calls", source, rejects, run_id)
+        _record_source(conn, "calls", source, sha, len(data), len(inserted), len(rejects), run_id)
+    return LoadResult(source, "replaced" if recorded else "loaded", len(inserted), len(rejects))
+
+
+UNANALYSABLE = {"unanalysable": True}  # payload of an audio reject whose calls go to review (rule 4)
 
 
 def describe_audio(root: AudioRoot, info: ObjectInfo) -> tuple:
-    """(row for raw.audio_files) of one recording: sha256 of its bytes and what soundfile reads."""
+    """(row for raw.audio_files) of one recording: sha256 of its bytes and what soundfile reads.
+
+    Raises UnanalysableRecording for a recording that decodes but holds nothing to analyse."""
     local = root.local_path(info.path, info)
     sha = file_sha256(local)
     meta = soundfile.info(str(local))
+    reason = unanalysable_reason(int(meta.frames), int(meta.samplerate), int(meta.channels))
+    if reason is not None:
+        raise UnanalysableRecording(reason)
     return (
         info.path,
         root.uri,
@@ -316,9 +410,21 @@ def describe_audio(root: AudioRoot, info: ObjectInfo) -> tuple:
     )
 
 
+def _describe_or_reject(root: AudioRoot, info: ObjectInfo) -> tuple | Reject:
+    try:
+        return describe_audio(root, info)
+    except UnanalysableRecording as exc:
+        return Reject(info.path, "file", f"unanalysable recording: {exc}", UNANALYSABLE)
+    except Exception as exc:  # soundfile/libsndfile and S3 errors alike: quarantine, keep going
+        return Reject(info.path, "file", f"unreadable recording: {type(exc).__name__}: {exc}", UNANALYSABLE)
+
+
 @task(cache_policy=NONE, **IO_RETRIES)
 def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadResult:
-    """Describe every recording that ``raw.calls`` points to and that is new or changed under the root."""
+    """Describe every recording that ``raw.calls`` points to and that is new or changed under the root.
+
+    Recording rows follow their call rows: a recording no call points to any more, or one now rejected,
+    leaves raw.audio_files (its inference results, keyed by content, stay)."""
     logger = get_run_logger()
     root = open_audio_root(audio_root, settings)
     run_id = current_run_id()
@@ -337,31 +443,25 @@ def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadRe
         }
     todo: list[ObjectInfo] = []
     rejects: list[Reject] = []
-    missing: list[str] = []
+    refused: list[str] = []  # never read: missing, or outside the audio root
     for relative in wanted:
         try:
             info = root.stat(relative)
-        except ValueError as exc:
-            rejects.append(Reject(relative, "file", str(exc)))
+        except ValueError as exc:  # outside the root ('../x', a symlink leading out): never read
+            refused.append(relative)
+            rejects.append(Reject(relative, "file", str(exc), UNANALYSABLE))
             continue
         if info is None:
-            missing.append(relative)
+            refused.append(relative)
             rejects.append(Reject(relative, "file", f"recording not found under audio root {root.uri}"))
         elif known.get(relative) != (info.etag, root.uri):
             todo.append(info)
     rows: list[tuple] = []
-
-    def attempt(info: ObjectInfo) -> tuple | Reject:
-        try:
-            return describe_audio(root, info)
-        except Exception as exc:  # soundfile/libsndfile and S3 errors alike: quarantine, keep going
-            return Reject(info.path, "file", f"unreadable recording: {type(exc).__name__}: {exc}")
-
     with (
         ThreadPoolExecutor(max_workers=max(1, settings.audio_workers)) as pool,
         progress_bar("audio metadata", total=len(todo)) as advance,
     ):
-        for result in pool.map(attempt, todo):
+        for result in pool.map(lambda info: _describe_or_reject(root, info), todo):
             (rejects.append if isinstance(result, Reject) else rows.append)(result)
             advance()
     with psycopg.connect(url) as conn:
@@ -374,12 +474,34 @@ def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadRe
                 on conflict (audio_path) do update set
                 {", ".join(f"{c} = excluded.{c}" for c in AUDIO_COLUMNS[1:])}, loaded_at = now()"""
         )
-        checked = {info.path for info in todo} | set(missing)
+        checked = {info.path for info in todo} | set(refused)
         for source in checked:
             replace_rejects(conn, "audio", source, [r for r in rejects if r.source == source], run_id)
+            # described again: the analysis of its new content decides afresh
+            replace_rejects(conn, "audio_analysis", source, [], run_id)
+        stale = _drop_stale_recordings(conn, [r.source for r in rejects])
     if rejects:
         logger.warning("%d recording(s) quarantined in ops.rejects", len(rejects))
+    if stale:
+        logger.info("%d recording row(s) no call points to any more left raw.audio_files", stale)
     return LoadResult(root.uri, "loaded" if rows else "unchanged", len(rows), len(rejects))
+
+
+def _drop_stale_recordings(conn: psycopg.Connection, rejected: list[str]) -> int:
+    """Delete the recording rows (and the rejects) that no call row points to any more, and the rows of
+    recordings rejected in this run (a file now missing or unreadable). Returns the rows deleted."""
+    deleted = conn.execute(
+        """delete from raw.audio_files f
+           where f.audio_path = any(%s)
+              or not exists (select 1 from raw.calls c where c.audio_path = f.audio_path)""",
+        [rejected],
+    ).rowcount
+    conn.execute(
+        """delete from ops.rejects r
+           where r.source_kind in ('audio', 'audio_analysis')
+             and not exists (select 1 from raw.calls c where c.audio_path = r.source)"""
+    )
+    return deleted
 
 
 # ---------------------------------------------------------------------------------------------- flow

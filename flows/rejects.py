@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,23 +19,53 @@ class Reject:
     payload: dict[str, Any] | None = None
 
 
+def printable(text: str) -> str:
+    """``text`` as PostgreSQL can store it: a NUL byte (refused in text and jsonb) shown as U+2400 (␀)."""
+    return text.replace("\x00", "\u2400")
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN or Infinity
+    if value is None or isinstance(value, int | float | bool):
         return value
-    return str(value)
+    return printable(str(value))
+
+
+WHOLE_FILE_LOCATIONS = ("file", "header")  # rejects of a file as a whole, not of one of its rows
 
 
 def replace_rejects(
     conn: psycopg.Connection, source_kind: str, source: str, rejects: list[Reject], run_id: str | None
 ) -> None:
     """Replace the rejects recorded for one source: re-loading a source never duplicates its rejects."""
-    conn.execute("delete from ops.rejects where source_kind = %s and source = %s", [source_kind, source])
+    conn.execute(
+        "delete from ops.rejects where source_kind = %s and source = %s", [source_kind, printable(source)]
+    )
+    _insert(conn, source_kind, rejects, run_id)
+
+
+def replace_file_rejects(
+    conn: psycopg.Connection, source_kind: str, source: str, rejects: list[Reject], run_id: str | None
+) -> None:
+    """Replace only the whole-file rejects of one source: a version of the file rejected whole leaves the
+    row rejects of the version still loaded (and its rows) as they are."""
+    conn.execute(
+        "delete from ops.rejects where source_kind = %s and source = %s and location = any(%s)",
+        [source_kind, printable(source), list(WHOLE_FILE_LOCATIONS)],
+    )
+    _insert(conn, source_kind, rejects, run_id)
+
+
+def _insert(conn: psycopg.Connection, source_kind: str, rejects: list[Reject], run_id: str | None) -> None:
     if not rejects:
         return
     with conn.cursor() as cur:
@@ -44,9 +75,9 @@ def replace_rejects(
             [
                 (
                     source_kind,
-                    r.source,
-                    r.location,
-                    r.reason,
+                    printable(r.source),
+                    printable(r.location),
+                    printable(r.reason),
                     None if r.payload is None else json.dumps(_jsonable(r.payload), ensure_ascii=False),
                     run_id,
                 )

@@ -39,6 +39,28 @@ from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 DETECTOR_VERSION = "tones-1"
 
+# A recording outside these bounds holds no evidence to analyse (raw.audio_files' GX ranges agree): it is
+# unanalysable, never an outcome such as no_answer.
+MIN_RECORDING_S = 0.05
+SAMPLE_RATES = (4_000, 192_000)
+MAX_CHANNELS = 8
+
+
+class UnanalysableRecording(ValueError):
+    """A recording that decodes but holds nothing to analyse: no samples, an absurd rate, NaN/Inf samples."""
+
+
+def unanalysable_reason(frames: int, sample_rate: int, channels: int) -> str | None:
+    """Why a recording of this shape cannot be analysed, or None when it can."""
+    if not SAMPLE_RATES[0] <= sample_rate <= SAMPLE_RATES[1]:
+        return f"sample rate {sample_rate} Hz is outside {SAMPLE_RATES[0]}-{SAMPLE_RATES[1]} Hz"
+    if not 1 <= channels <= MAX_CHANNELS:
+        return f"{channels} channels (1 to {MAX_CHANNELS} expected)"
+    if frames < MIN_RECORDING_S * sample_rate:
+        return f"{frames} frame(s) at {sample_rate} Hz: shorter than {MIN_RECORDING_S} s"
+    return None
+
+
 OUTCOMES: tuple[str, ...] = ("answered", "voicemail", "no_answer", "unreachable")
 
 
@@ -517,11 +539,16 @@ def analyse_file(
     """Analyse an audio file read in blocks of block_s seconds; same result as ``analyse`` on all of it."""
     with sf.SoundFile(str(path)) as fh:
         rate, channels = int(fh.samplerate), int(fh.channels)
+        reason = unanalysable_reason(int(fh.frames), rate, channels)
+        if reason is not None:
+            raise UnanalysableRecording(reason)
         ex = _Extractor(rate, channels, config)
         block = max(1, int(block_s * rate))
         while True:
             data = fh.read(block, dtype="float32", always_2d=True)
             if data.shape[0] == 0:
                 break
+            if not np.isfinite(data).all():
+                raise UnanalysableRecording(f"non-finite samples (NaN or Inf) after {ex.samples} frame(s)")
             ex.feed(data)
     return _decide(ex.features(), rate, channels, ex.samples, ex.n_fft, ex.hop, config)

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from inference.text import fold
 
+MAX_CALL_DURATION_S = 86_400  # a call's duration_s above a day is a data error (raw.calls' GX range)
+
 
 class ContractError(ValueError):
     """A value that does not follow the input contract."""
@@ -171,6 +173,10 @@ def parse_duration(value: object) -> float:
         raise ContractError(f"duration_s {text!r} is not a number of seconds") from exc
     if not seconds >= 0:  # also catches NaN
         raise ContractError(f"duration_s {text!r} is negative or not a number")
+    if not seconds <= MAX_CALL_DURATION_S:  # also catches inf
+        raise ContractError(
+            f"duration_s {text!r} is more than a day ({MAX_CALL_DURATION_S} s): not a call's length"
+        )
     return seconds
 
 

@@ -42,6 +42,7 @@ SLOW_MODULES = {
     "test_cli_run",
     "test_docs",
     "test_embeddings",
+    "test_hostile_inputs",
     "test_other_generator",
     "test_pipeline",
     "test_redaction",

@@ -13,6 +13,7 @@ from inference.audio_analysis import (
     DETECTOR_VERSION,
     AudioAnalysis,
     DetectorConfig,
+    UnanalysableRecording,
     analyse,
     analyse_file,
 )
@@ -274,10 +275,28 @@ def test_config_is_frozen_and_tunable() -> None:
     assert len(a.ring_bursts) == 2
 
 
-def test_zero_sample_file(tmp_path: Path) -> None:
+def test_zero_sample_file_is_unanalysable_not_no_answer(tmp_path: Path) -> None:
+    # issue 18: an empty recording certified an unanswered call; it holds no evidence at all
     path = tmp_path / "empty.wav"
     sf.write(path, np.zeros(0, dtype="int16"), 8000, subtype="PCM_16")
     assert sf.info(str(path)).frames == 0
-    result = analyse_file(path)
-    assert result.outcome == "no_answer" and result.duration_s == 0 and result.speech_onset_s is None
-    assert not result.ring_bursts and not result.voicemail_beeps and not result.sit_tones
+    with pytest.raises(UnanalysableRecording, match="0 frame"):
+        analyse_file(path)
+
+
+@pytest.mark.parametrize(
+    ("samples", "rate", "subtype", "why"),
+    [
+        (np.zeros(1, dtype="float32"), 8000, "PCM_16", "1 frame"),
+        (np.zeros(400, dtype="float32"), 1, "PCM_16", "sample rate 1 Hz"),
+        (np.array([0.0, np.nan, 0.1, np.inf] * 2000, dtype="float32"), 8000, "FLOAT", "non-finite"),
+    ],
+    ids=["one-sample", "1-hz", "nan-inf"],
+)
+def test_recordings_with_nothing_to_analyse_are_unanalysable(
+    tmp_path: Path, samples: np.ndarray, rate: int, subtype: str, why: str
+) -> None:
+    path = tmp_path / "bad.wav"
+    sf.write(path, samples, rate, subtype=subtype)
+    with pytest.raises(UnanalysableRecording, match=why):
+        analyse_file(path)

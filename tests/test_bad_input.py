@@ -95,17 +95,18 @@ def test_good_rows_load_despite_bad_neighbours(ingested, database_url: str) -> N
         assert [r[0] for r in conn.execute("select audio_path from raw.audio_files")] == ["ok.wav"]
 
 
-def test_every_problem_has_a_reject_with_a_reason(ingested, database_url: str) -> None:
+def test_every_problem_has_a_reject_with_a_reason(ingested, messy: Path, database_url: str) -> None:
     day = f"{DAY:%Y%m%d}"
+    calls = str((messy / "calls.csv").resolve())  # a call records file is known by its path, not its name
     found = rejects(database_url)
     expected_fragments = {
         (f"ACQUISITION_ADSL_{day}.csv", "row 2"): "'hier' is not a date",
         (f"ACQUISITION_VULA_{day}.csv", "header"): "missing column(s) order_id (header 'N° Commande')",
         (f"SAV_FIBRE_{day}.csv", "file"): "offer 'FIBRE'",
         (f"SAV_ADSL_{day}.xlsx", "file"): "not a readable XLSX",
-        ("calls.csv", "row 4"): "not ISO 8601",
-        ("calls.csv", "row 5"): "duplicate call_id 'C1'",
-        ("calls.csv", "row 6"): "negative",
+        (calls, "row 4"): "not ISO 8601",
+        (calls, "row 5"): "duplicate call_id 'C1'",
+        (calls, "row 6"): "negative",
         ("garbage.wav", "file"): "unreadable recording",
         ("missing.wav", "file"): "not found under audio root",
     }

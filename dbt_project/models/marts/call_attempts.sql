@@ -14,6 +14,12 @@ audio_files as (
 
 ),
 
+unanalysable as (
+
+    select * from {{ ref('stg_ops__unanalysable_recordings') }}
+
+),
+
 latest_analysis as (
 
     select * from {{ ref('int_audio_analysis_latest') }}
@@ -110,6 +116,9 @@ final as (
         latest_analysis.outcome_confidence,
         latest_analysis.speech_onset_s,
         latest_analysis.detector_version,
+        -- quarantined as unanalysable and never heard: no evidence, whatever rule 4 would need
+        case when latest_analysis.outcome is null then unanalysable.unanalysable_reason end
+            as unanalysable_reason,
         latest_transcript.audio_sha256 is not null as has_transcript,
         latest_transcript.transcript_chars,
         latest_transcript.asr_confidence,
@@ -141,6 +150,8 @@ final as (
         on attempts.audio_path = audio_files.audio_path
     left join latest_analysis
         on audio_files.audio_sha256 = latest_analysis.audio_sha256
+    left join unanalysable
+        on attempts.audio_path = unanalysable.audio_path
     left join latest_transcript
         on audio_files.audio_sha256 = latest_transcript.audio_sha256
     left join latest_redacted

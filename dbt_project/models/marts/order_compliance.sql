@@ -26,10 +26,12 @@ attempt_evidence as (
     -- call heard as voicemail, no answer or unreachable never was, whatever words a message left in it. An
     -- answered call is a conversation about its call type only when that classification is trusted
     -- (valid, nothing invented, probability ≥ classification_min_confidence); otherwise it is weak
-    -- evidence, and rule 4 goes to a person rather than accuse the technician.
+    -- evidence, and rule 4 goes to a person rather than accuse the technician. A recording quarantined as
+    -- unanalysable is weak evidence too: never an outcome, so never certified from nothing (DESIGN rule 5).
     select
         *,
         case
+            when unanalysable_reason is not null then 'weak'
             when outcome is null then 'pending'
             when outcome <> 'answered' then 'unanswered'
             when call_type is null and has_transcript and coalesce(transcript_chars, 0) = 0 then 'weak'
@@ -39,6 +41,7 @@ attempt_evidence as (
             else 'conversation'
         end as evidence,
         case
+            when unanalysable_reason is not null then 'recording quarantined (' || unanalysable_reason || ')'
             when outcome is distinct from 'answered' then null
             when call_type is null and has_transcript and coalesce(transcript_chars, 0) = 0
                 then 'answered but no words to classify'
