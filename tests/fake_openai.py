@@ -18,6 +18,12 @@ Token counting (the server's own, reported in ``usage`` and charged to the TPM w
 French prose); a prompt costs the sum over its messages of that plus 4 per message; a completion that plus 1.
 A request is charged prompt + completion tokens when it is admitted (the server knows its reply by then).
 Scripted 429s and 5xx are not charged; rejected requests count neither as requests nor as tokens.
+
+Other providers' wire formats (``tests/fake_ollama.py``, ``tests/fake_bedrock.py``) subclass
+:class:`FakeOpenAI` and override only the protocol hooks (:meth:`FakeOpenAI.accepts`,
+:meth:`FakeOpenAI.model_of`, :meth:`FakeOpenAI.messages_of`, :meth:`FakeOpenAI.completion_body`,
+:meth:`FakeOpenAI.error_body`, :meth:`FakeOpenAI.error_headers`): scripting, answers, token counting
+and limits stay the same.
 """
 
 from __future__ import annotations
@@ -149,6 +155,7 @@ class Recorded:
     body: dict[str, Any]
     text: str  # the body as received (what the test scans for leaked values)
     status: int = 0  # the status answered (0 while in progress)
+    headers: dict[str, str] = field(default_factory=dict)  # request headers, names lower-cased
 
 
 @dataclass
@@ -206,6 +213,8 @@ class _Window:
 class FakeOpenAI:
     """Context manager: a scripted, rate-limited OpenAI-compatible server on 127.0.0.1."""
 
+    paths: tuple[str, ...] = PATHS
+
     def __init__(
         self,
         tpm: int | None = None,
@@ -236,7 +245,7 @@ class FakeOpenAI:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = _Server(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True
         )
         self._thread.start()
 
@@ -254,6 +263,54 @@ class FakeOpenAI:
     @property
     def api_base(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- protocol (what a subclass for another provider's API overrides) --------------------------------
+    def accepts(self, path: str) -> bool:
+        """Whether ``path`` is a completion endpoint of this protocol."""
+        return path in self.paths
+
+    def model_of(self, rec: Recorded) -> str:
+        """The model name a request asks for (what :meth:`script` and :meth:`always` match)."""
+        return str(rec.body.get("model", ""))
+
+    def messages_of(self, rec: Recorded) -> list[dict[str, Any]]:
+        """The request's chat messages as ``{"role", "content": str}`` (what the answer is derived from)."""
+        return rec.body.get("messages") or []
+
+    def completion_body(
+        self, rec: Recorded, model: str, content: str, usage_in: int, usage_out: int
+    ) -> dict[str, Any]:
+        """The JSON body of a successful answer."""
+        return {
+            "id": f"chatcmpl-fake-{id(rec)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "service_tier": "default",  # OpenAI and Groq send it; litellm's groq/ provider reads it
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": usage_in,
+                "completion_tokens": usage_out,
+                "total_tokens": usage_in + usage_out,
+            },
+        }
+
+    def error_body(self, status: int, message: str, kind: str) -> dict[str, Any]:
+        """The JSON body of an error answer (``kind``: rate_limit_exceeded, server_error, not_found)."""
+        body: dict[str, Any] = {"message": message, "type": kind}
+        if status == 429:
+            body["code"] = "429"
+        return {"error": body}
+
+    def error_headers(self, status: int) -> dict[str, str]:
+        """Headers sent with an error answer (besides ``Retry-After``)."""
+        return {}
 
     # -- scripting -------------------------------------------------------------------------------------
     def script(self, *actions: Action, model: str | None = None) -> None:
@@ -298,12 +355,12 @@ class FakeOpenAI:
             return sum(tokens for at, tokens in self.counters.accepted_log if start <= at < end)
 
     # -- serving ---------------------------------------------------------------------------------------
-    def _record(self, path: str, text: str) -> Recorded:
+    def _record(self, path: str, text: str, headers: dict[str, str] | None = None) -> Recorded:
         try:
             body = json.loads(text)
         except json.JSONDecodeError:
             body = {}
-        rec = Recorded(time.monotonic(), path, body, text)
+        rec = Recorded(time.monotonic(), path, body, text, headers=headers or {})
         with self._lock:
             self.requests.append(rec)
             self.counters.requests += 1
@@ -311,7 +368,7 @@ class FakeOpenAI:
 
     def respond(self, rec: Recorded) -> tuple[int, dict[str, str], dict[str, Any], float]:
         """(status, headers, JSON body, delay before answering) for one recorded request."""
-        model = str(rec.body.get("model", ""))
+        model = self.model_of(rec)
         action = self._next_action(model)
         delay = 0.0
         while action.kind == "slow":
@@ -322,12 +379,12 @@ class FakeOpenAI:
         if action.kind == "error":
             with self._lock:
                 self.counters.errors_sent += 1
-            body = {"error": {"message": f"fake server error {action.status}", "type": "server_error"}}
-            return action.status, {}, body, delay
+            body = self.error_body(action.status, f"fake server error {action.status}", "server_error")
+            return action.status, self.error_headers(action.status), body, delay
         return self._completion(rec, model, action, delay)
 
     def _completion(self, rec: Recorded, model: str, action: Action, delay: float):
-        messages = rec.body.get("messages") or []
+        messages = self.messages_of(rec)
         content = action.content
         if content is None:
             content = json.dumps(classify_text(extract_transcript(messages)), ensure_ascii=False)
@@ -340,32 +397,15 @@ class FakeOpenAI:
                 self.counters.accepted_log.append((time.monotonic(), usage_in + usage_out))
         if wait is not None:
             return self._rate_limited(str(max(1, math.ceil(wait))), "limit", 0.0)
-        body = {
-            "id": f"chatcmpl-fake-{id(rec)}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": usage_in,
-                "completion_tokens": usage_out,
-                "total_tokens": usage_in + usage_out,
-            },
-        }
+        body = self.completion_body(rec, model, content, usage_in, usage_out)
         return 200, {}, body, delay + self.latency_s
 
     def _rate_limited(self, retry_after: str | None, why: str, delay: float):
         with self._lock:
             self.counters.rate_limited_sent += 1
             self.counters.limit_429 += why == "limit"
-        headers = {"Retry-After": retry_after} if retry_after else {}
-        body = {"error": {"message": f"rate limit ({why})", "type": "rate_limit_exceeded", "code": "429"}}
+        headers = self.error_headers(429) | ({"Retry-After": retry_after} if retry_after else {})
+        body = self.error_body(429, f"rate limit ({why})", "rate_limit_exceeded")
         return 429, headers, body, delay
 
 
@@ -391,10 +431,11 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         text = self.rfile.read(length).decode("utf-8", errors="replace")
         path = self.path.split("?", 1)[0]
-        if path not in PATHS:
-            self._send(404, {}, {"error": {"message": f"no route {path}", "type": "not_found"}})
+        if not self.fake.accepts(path):
+            self._send(404, {}, self.fake.error_body(404, f"no route {path}", "not_found"))
             return
-        rec = self.fake._record(path, text)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        rec = self.fake._record(path, text, headers)
         status, headers, body, delay = self.fake.respond(rec)
         rec.status = status
         if delay:
