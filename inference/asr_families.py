@@ -18,6 +18,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from inference.asr_model import mel_preprocessor
+
 FAMILIES = ("ctc_bpe", "rnnt_bpe", "tdt", "hybrid")
 """FastConformer CTC-BPE, RNNT-BPE, TDT (RNNT-BPE with TDT loss and decoding), hybrid RNNT-CTC."""
 
@@ -114,19 +116,7 @@ def build_config(family: str, tokenizer_dir: Path, sample_rate: int = 16000) -> 
     cfg: dict[str, Any] = {
         "sample_rate": sample_rate,
         "tokenizer": {"dir": str(tokenizer_dir), "type": "bpe"},
-        "preprocessor": {
-            "_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
-            "sample_rate": sample_rate,
-            "normalize": "per_feature",
-            "window_size": 0.025,
-            "window_stride": 0.01,
-            "window": "hann",
-            "features": FEATURES,
-            "n_fft": 512,
-            "frame_splicing": 1,
-            "dither": 0.0,
-            "pad_to": 0,
-        },
+        "preprocessor": mel_preprocessor(sample_rate, FEATURES, dither=0.0, pad_to=0),
         "encoder": {
             "_target_": "nemo.collections.asr.modules.ConformerEncoder",
             "feat_in": FEATURES,

@@ -53,6 +53,23 @@ def error_rates(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, float]:
     return {"wer": word_err / max(words, 1), "cer": char_err / max(chars, 1), "n": float(len(refs))}
 
 
+def mel_preprocessor(sample_rate: int, features: int, **extra: Any) -> dict[str, Any]:
+    """NeMo's log-mel front end as a config section: 25 ms Hann windows every 10 ms, a 512-point FFT,
+    per-feature normalisation; ``extra`` adds or overrides keys (dither, padding)."""
+    return {
+        "_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
+        "sample_rate": sample_rate,
+        "normalize": "per_feature",
+        "window_size": 0.025,
+        "window_stride": 0.01,
+        "window": "hann",
+        "features": features,
+        "n_fft": 512,
+        "frame_splicing": 1,
+        **extra,
+    }
+
+
 _PRESETS: dict[str, dict[str, Any]] = {
     "small": {"d_model": 144, "n_layers": 6, "n_heads": 4, "conv_kernel_size": 31, "features": 80},
     "tiny": {"d_model": 32, "n_layers": 1, "n_heads": 2, "conv_kernel_size": 9, "features": 64},
@@ -90,21 +107,9 @@ def build_config(
         "skip_nan_grad": False,
         "train_ds": _dataset(labels, sample_rate, None, train=True),
         "validation_ds": _dataset(labels, sample_rate, None, train=False),
-        "preprocessor": {
-            "_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
-            "sample_rate": sample_rate,
-            "normalize": "per_feature",
-            "window_size": 0.025,
-            "window_stride": 0.01,
-            "window": "hann",
-            "features": p["features"],
-            "n_fft": 512,
-            "log": True,
-            "frame_splicing": 1,
-            "dither": 1e-5,
-            "pad_to": 0,
-            "pad_value": 0.0,
-        },
+        "preprocessor": mel_preprocessor(
+            sample_rate, p["features"], log=True, dither=1e-5, pad_to=0, pad_value=0.0
+        ),
         "spec_augment": {
             "_target_": "nemo.collections.asr.modules.SpectrogramAugmentation",
             "freq_masks": 2,

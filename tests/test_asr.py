@@ -235,7 +235,7 @@ def tiny_nemo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _noise(
+def noise(
     seconds: float, rate: int, channels: int = 1, seed: int = 0, dtype: Any = np.float32
 ) -> np.ndarray:
     rng = np.random.default_rng(seed)
@@ -273,9 +273,9 @@ def _transcriber(path: Path, **kwargs: Any) -> Any:
 def test_transcriber_mono_stereo_and_no_speech(tiny_nemo: Path) -> None:
     t = _transcriber(tiny_nemo, flush_timeout_s=30.0)
     calls = [
-        CallAudio("mono", _noise(30, 16000, seed=1), 16000, 1.0),
-        CallAudio("stereo", _noise(12, 8000, channels=2, seed=2, dtype=np.int16), 8000, 0.5),
-        CallAudio("silent", _noise(5, 8000, seed=3), 8000, None),
+        CallAudio("mono", noise(30, 16000, seed=1), 16000, 1.0),
+        CallAudio("stereo", noise(12, 8000, channels=2, seed=2, dtype=np.int16), 8000, 0.5),
+        CallAudio("silent", noise(5, 8000, seed=3), 8000, None),
     ]
     results = dict(t.transcribe_calls(calls))
     assert set(results) == {"mono", "stereo", "silent"}
@@ -301,7 +301,7 @@ def test_transcriber_mono_stereo_and_no_speech(tiny_nemo: Path) -> None:
 def test_transcriber_batches_across_calls(tiny_nemo: Path) -> None:
     t = _transcriber(tiny_nemo, batch_size=4, flush_timeout_s=30.0)
     batches = _counting(t)
-    calls = [CallAudio(f"c{i}", _noise(30, 16000, seed=i), 16000, 0.0) for i in range(3)]  # 2 chunks each
+    calls = [CallAudio(f"c{i}", noise(30, 16000, seed=i), 16000, 0.0) for i in range(3)]  # 2 chunks each
     keys = [key for key, transcripts in t.transcribe_calls(calls) if len(transcripts) == 1]
     assert keys == ["c0", "c1", "c2"]
     assert [len(b) for b in batches] == [4, 2]
@@ -314,10 +314,10 @@ def test_transcriber_flushes_partial_batch_when_input_is_slow(tiny_nemo: Path) -
 
     def slow() -> Iterator[CallAudio]:
         produced["a"] = time.monotonic()
-        yield CallAudio("a", _noise(3, 16000, seed=1), 16000, 0.0)
+        yield CallAudio("a", noise(3, 16000, seed=1), 16000, 0.0)
         time.sleep(2.0)
         produced["b"] = time.monotonic()
-        yield CallAudio("b", _noise(3, 16000, seed=2), 16000, 0.0)
+        yield CallAudio("b", noise(3, 16000, seed=2), 16000, 0.0)
 
     received: dict[str, float] = {}
     for key, _ in t.transcribe_calls(slow()):
@@ -330,7 +330,7 @@ def test_transcriber_flushes_partial_batch_when_input_is_slow(tiny_nemo: Path) -
 def test_transcriber_ten_minute_call_is_bounded(tiny_nemo: Path) -> None:
     t = _transcriber(tiny_nemo, batch_size=4, flush_timeout_s=30.0)
     batches = _counting(t)
-    call = CallAudio("long", _noise(600, 8000, seed=4, dtype=np.int16), 8000, 0.0)
+    call = CallAudio("long", noise(600, 8000, seed=4, dtype=np.int16), 8000, 0.0)
     assert len(plan_chunks(len(call.samples), 8000, 0.0, 25.0, 0.5)) == 25
     tracemalloc.start()
     try:

@@ -29,6 +29,7 @@ from inference.asr import (
     normalize_transcript,
 )
 from inference.asr_families import FAMILIES, build_family
+from tests.test_asr import noise
 
 RATE = 16000
 CHUNKING = "c25.0-o0.5"
@@ -43,20 +44,11 @@ def family_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {family: build_family(family, out) for family in FAMILIES}
 
 
-def _noise(
-    seconds: float, rate: int, channels: int = 1, seed: int = 0, dtype: Any = np.float32
-) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    shape = (int(seconds * rate),) if channels == 1 else (int(seconds * rate), channels)
-    x = rng.standard_normal(shape) * 0.1
-    return (x * 32767).astype(dtype) if np.dtype(dtype).kind == "i" else x.astype(dtype)
-
-
 def _calls() -> list[CallAudio]:
     return [
-        CallAudio("long", _noise(27.0, RATE, seed=1), RATE, 0.5),  # two chunks: 0.5-25.5 s, 25.0-27.0 s
-        CallAudio("stereo8k", _noise(6.0, 8000, channels=2, seed=2, dtype=np.int16), 8000, 0.2),
-        CallAudio("silent", _noise(2.0, 8000, seed=3), 8000, None),
+        CallAudio("long", noise(27.0, RATE, seed=1), RATE, 0.5),  # two chunks: 0.5-25.5 s, 25.0-27.0 s
+        CallAudio("stereo8k", noise(6.0, 8000, channels=2, seed=2, dtype=np.int16), 8000, 0.2),
+        CallAudio("silent", noise(2.0, 8000, seed=3), 8000, None),
     ]
 
 
@@ -180,8 +172,8 @@ def test_flow_stage_reads_wavs_and_writes_rows(family_models: dict[str, Path], t
     settings = Settings(asr_model=str(family_models["hybrid"]), asr_decoder="ctc", asr_device="cpu")
     config = asr_config(settings)
     mono, stereo, broken = tmp_path / "mono.wav", tmp_path / "stereo.wav", tmp_path / "broken.wav"
-    soundfile.write(mono, _noise(26.0, RATE, seed=5), RATE, subtype="PCM_16")
-    soundfile.write(stereo, _noise(4.0, 8000, channels=2, seed=6), 8000, subtype="PCM_16")
+    soundfile.write(mono, noise(26.0, RATE, seed=5), RATE, subtype="PCM_16")
+    soundfile.write(stereo, noise(4.0, 8000, channels=2, seed=6), 8000, subtype="PCM_16")
     broken.write_bytes(b"RIFF not a wave")
     try:
         _init_worker(config)
