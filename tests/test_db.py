@@ -30,7 +30,7 @@ def test_migrations_are_recorded_and_applied_once(database_url: str) -> None:
         schemas = {r[0] for r in conn.execute("select nspname from pg_namespace")}
         assert {"raw", "vault", "ops", "marts"} <= schemas
         roles = {r[0] for r in conn.execute("select rolname from pg_roles where rolname like 'callaudit_%'")}
-        assert roles == {"callaudit_pipeline", "callaudit_analyst"}
+        assert roles == {"callaudit_pipeline", "callaudit_analyst", "callaudit_reviewer"}
         conn.execute("select '[1,2,3]'::vector(3) <-> '[1,2,4]'::vector(3)")
 
 
