@@ -85,13 +85,19 @@ def vault_key(settings: Settings) -> bytes:
 
 
 def _write_key_file(path: Path, text: str) -> None:
-    """Write ``text`` to a new file readable by its owner only (fails if the file exists)."""
+    """Create ``path`` holding ``text``, readable by its owner only, complete or not at all: written to a
+    private temporary file, then linked to ``path`` (``FileExistsError`` if another process made it first)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def stored_key_ids(conn: psycopg.Connection) -> dict[str, int]:
@@ -114,7 +120,7 @@ def open_vault(database_url: str, settings: Settings) -> Vault:
         key_ids = stored_key_ids(conn)
     if key is None:
         if key_ids:
-            pending = Path(origin + ".new")
+            pending = Path(f"{origin}.new")
             hint = f" ({pending} holds the key of an interrupted rotation)" if pending.exists() else ""
             raise VaultKeyError(
                 f"no vault key: CALLAUDIT_VAULT_KEY is unset and {origin} is missing, but the vault holds "
@@ -134,9 +140,11 @@ def open_vault(database_url: str, settings: Settings) -> Vault:
     vault = Vault(key)
     others = {kid: n for kid, n in key_ids.items() if kid != vault.key_id}
     if others:
+        pending = Path(f"{key_file(settings)}.new")
+        hint = f" ({pending} holds the key of an interrupted rotation)" if pending.exists() else ""
         raise VaultKeyError(
             f"wrong vault key: {origin} has fingerprint {vault.key_id}, but the vault holds rows under key "
-            f"{_describe(others)}; set that key (CALLAUDIT_VAULT_KEY or {key_file(settings)})"
+            f"{_describe(others)}{hint}; set that key (CALLAUDIT_VAULT_KEY or {key_file(settings)})"
         )
     return vault
 

@@ -263,3 +263,32 @@ def test_rotate_with_key_in_environment_prints_the_new_key(
             )
         }
     assert mapping == values and new.key_id != old.key_id
+
+
+def test_a_failed_rotation_changes_nothing(vault_db: str, tmp_path: Path) -> None:
+    """A row that cannot be decrypted (altered) stops the rotation: no row moved, the key file unchanged."""
+    from flows.vault import VaultKeyError, rotate
+
+    settings = _settings(tmp_path)
+    values = _fill(vault_db, settings)
+    key_before = (tmp_path / "vault.key").read_text()
+    with psycopg.connect(vault_db) as conn:
+        before = conn.execute(
+            "select sha256, token, value_encrypted, key_id from vault.pii_tokens order by 1, 2"
+        ).fetchall()
+        sha, token = max(values)
+        conn.execute(
+            "update vault.pii_tokens set value_encrypted = value_encrypted || '\\x00'::bytea "
+            "where sha256 = %s and token = %s",
+            [sha, token],
+        )
+    with pytest.raises(VaultKeyError, match="does not decrypt"):
+        rotate(vault_db, settings, show_key=print)
+    with psycopg.connect(vault_db) as conn:
+        after = conn.execute(
+            "select sha256, token, value_encrypted, key_id from vault.pii_tokens order by 1, 2"
+        ).fetchall()
+    assert [r for r in after if (r[0], r[1]) != (sha, token)] == [
+        r for r in before if (r[0], r[1]) != (sha, token)
+    ]
+    assert (tmp_path / "vault.key").read_text() == key_before and not (tmp_path / "vault.key.new").exists()
