@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
 from expectations.suites import SUITES, Expect, Suite
+from flows.db import redact_url
 from inference.text import fold
 
 log = logging.getLogger(__name__)
@@ -96,7 +100,31 @@ def _suite_expectations(suite: Suite, counts: dict[str, int]) -> list[Expect]:
     return specs
 
 
+# GX stores its data source in gx/great_expectations.yml; the connection string is kept out of that file as
+# a ${VAR} that GX substitutes from the environment when it connects (the password never reaches disk).
+GX_CONNECTION_VAR = "CALLAUDIT_GX_CONNECTION_STRING"
+
+
+@contextmanager
+def connection_in_environment(sqlalchemy_url: str) -> Iterator[str]:
+    """Export the connection string under ``GX_CONNECTION_VAR`` for the block; yield its ``${VAR}``."""
+    saved = os.environ.get(GX_CONNECTION_VAR)
+    os.environ[GX_CONNECTION_VAR] = sqlalchemy_url
+    try:
+        yield "${" + GX_CONNECTION_VAR + "}"
+    finally:
+        if saved is None:
+            os.environ.pop(GX_CONNECTION_VAR, None)
+        else:
+            os.environ[GX_CONNECTION_VAR] = saved
+
+
 def run_checkpoint(sqlalchemy_url: str, url: str, gx_dir: Path, audited_status: str) -> CheckpointReport:
+    with connection_in_environment(sqlalchemy_url) as connection_string:
+        return _run_checkpoint(connection_string, url, gx_dir, audited_status)
+
+
+def _run_checkpoint(connection_string: str, url: str, gx_dir: Path, audited_status: str) -> CheckpointReport:
     import great_expectations as gx
     import pgvector.sqlalchemy  # noqa: F401  (teaches SQLAlchemy the vector type GX reflects)
     from great_expectations.checkpoint import UpdateDataDocsAction
@@ -106,7 +134,7 @@ def run_checkpoint(sqlalchemy_url: str, url: str, gx_dir: Path, audited_status: 
     gx_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    source = context.data_sources.add_or_update_sql(name="callaudit", connection_string=sqlalchemy_url)
+    source = context.data_sources.add_or_update_sql(name="callaudit", connection_string=connection_string)
     definitions = []
     specs_by_suite: dict[str, list[Expect]] = {}
     for suite in SUITES:
@@ -156,7 +184,7 @@ def run_checkpoint(sqlalchemy_url: str, url: str, gx_dir: Path, audited_status: 
 
 def _describe(outcome) -> str:
     if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-        return f"error: {outcome.exception_info.get('exception_message')}"
+        return f"error: {redact_url(str(outcome.exception_info.get('exception_message')))}"
     res = outcome.result or {}
     if "observed_value" in res:
         return f"observed {res['observed_value']!r}"

@@ -17,6 +17,7 @@ from rich.table import Table
 
 # Wide enough for the verdict table when the output is a file or a CI log.
 console = Console(width=max(shutil.get_terminal_size((120, 24)).columns, 110))
+err_console = Console(stderr=True, width=console.width)  # messages beside output meant for a pipe
 
 
 def _date(text: str) -> dt.date:
@@ -182,7 +183,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     from flows.config import get_settings
-    from flows.db import database_url, migrate, stop_embedded
+    from flows.db import database_url, migrate, redact_url, stop_embedded
 
     settings = get_settings()
     if args.action == "stop":
@@ -191,7 +192,8 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 0
     url = database_url(settings)
     if args.action == "url":
-        print(url)
+        show = args.show_password or "--show-password" in args.psql_args  # after `url`, too
+        print(url if show else redact_url(url))
     elif args.action == "migrate":
         applied = migrate(url)
         console.print(f"applied: {', '.join(applied) or 'nothing (up to date)'}")
@@ -367,7 +369,9 @@ def cmd_asr(args: argparse.Namespace) -> int:
 
 
 def cmd_vault(args: argparse.Namespace) -> int:
-    """new-key prints a fresh key; reveal shows a call's redacted transcript and summary rehydrated."""
+    """new-key prints a fresh key; reveal shows a call's redacted transcript and summary rehydrated; rotate
+    re-encrypts the vault under a new key (written to the key file, or printed when the key came from
+    CALLAUDIT_VAULT_KEY)."""
     from flows.vault import new_key
 
     if args.action == "new-key":
@@ -377,15 +381,26 @@ def cmd_vault(args: argparse.Namespace) -> int:
 
     from flows.config import get_settings
     from flows.db import ready_database
-    from flows.vault import Vault, vault_key
+    from flows.vault import open_vault, rotate
     from inference.redaction import rehydrate
 
+    settings = get_settings()
+    if args.action == "rotate":
+        done = rotate(ready_database(settings), settings, show_key=print)
+        where = (
+            f"written to {done.key_file}" if done.key_file else "printed above: set CALLAUDIT_VAULT_KEY to it"
+        )
+        err_console.print(
+            f"vault rotated: {done.rows} rows re-encrypted from key {done.old_key_id} to {done.new_key_id}; "
+            f"the new key is {where}"
+        )
+        return 0
     if not args.call_id:
         console.print("[red]error:[/] callaudit vault reveal CALL_ID")
         return 2
-    settings = get_settings()
-    vault = Vault(vault_key(settings))
-    with psycopg.connect(ready_database(settings)) as conn:
+    url = ready_database(settings)
+    vault = open_vault(url, settings)
+    with psycopg.connect(url) as conn:
         row = conn.execute(
             """select f.sha256, a.transcript_redacted, a.summary
                from marts.call_attempts a join raw.audio_files f on f.audio_path = a.audio_path
@@ -448,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("db", help="the warehouse: url | psql | migrate | stop")
     p.add_argument("action", choices=["url", "psql", "migrate", "stop"])
+    p.add_argument(
+        "--show-password", action="store_true", help="url: print the password too (masked by default)"
+    )
     p.add_argument("psql_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_db)
 
@@ -464,8 +482,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_asr)
 
-    p = sub.add_parser("vault", help="vault new-key | vault reveal CALL_ID  (pipeline role only)")
-    p.add_argument("action", choices=["new-key", "reveal"])
+    p = sub.add_parser(
+        "vault", help="vault new-key | vault reveal CALL_ID | vault rotate  (pipeline role only)"
+    )
+    p.add_argument("action", choices=["new-key", "reveal", "rotate"])
     p.add_argument("call_id", nargs="?")
     p.set_defaults(func=cmd_vault)
 
@@ -519,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         # the flow run is recorded as Failed in Prefect with the same message
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)  # one line, however long
         return 1
 
 

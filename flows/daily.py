@@ -8,12 +8,13 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
+from pydantic import SecretStr
 
 from flows.audio import analyse_audio
 from flows.classify import classify_calls
 from flows.config import Settings, get_settings
 from flows.day import parse_prefixes, yesterday
-from flows.db import ready_database
+from flows.db import plain_url, ready_database, secret_url_parameter
 from flows.embed import embed_transcripts
 from flows.ingest import ingest
 from flows.quality import gx_checkpoint
@@ -33,6 +34,7 @@ from flows.scaleout import make_task_runner, merge_results, shard_count
 from flows.telemetry import StageMeter, StageTelemetry
 from flows.transcribe import transcribe
 from flows.transform import dbt_build
+from flows.vault import open_vault
 
 PER_CALL_STAGES = (analyse_audio, transcribe, redact_transcripts, classify_calls, embed_transcripts)
 
@@ -71,13 +73,19 @@ def resolve_inputs(
     return Path(manifests), Path(calls), str(audio)
 
 
+@secret_url_parameter
 @flow(name="infer-calls", log_prints=True)
-def infer_calls(database_url: str, settings: Settings, shards: int) -> list:
+def infer_calls(database_url: SecretStr, shards: int) -> list:
     """The per-call stages in order, each as ``shards`` tasks side by side on the configured task runner
-    (audio analysis → transcription → redaction → classification → embeddings)."""
+    (audio analysis → transcription → redaction → classification → embeddings).
+
+    The settings are read here, from the environment, not passed in: a flow run's parameters are stored
+    and shown by Prefect, and the settings hold credentials (the AWS keys); the URL is a ``SecretStr``."""
+    settings = get_settings()
+    url = plain_url(database_url)
     merged = []
     for stage in PER_CALL_STAGES:
-        futures = [stage.submit(database_url, settings, Shard(i, shards)) for i in range(shards)]
+        futures = [stage.submit(url, settings, Shard(i, shards)) for i in range(shards)]
         merged.append(merge_results([f.result() for f in futures]))
     return merged
 
@@ -117,19 +125,20 @@ def daily_compliance(
     manifests, calls, audio = resolve_inputs(settings, manifests_dir, calls_file, audio_root)
     run_id = current_run_id() or f"local-{dt.datetime.now(dt.UTC).isoformat()}"
     url = prepare_database()
+    open_vault(url, settings)  # a missing or wrong vault key stops the run before it writes anything
 
     meter = StageMeter("ingest")
-    loaded = ingest(manifests, calls, audio, day=day, prefixes=prefixes, database_url=url)
+    loaded = ingest(manifests, calls, audio, day=day, prefixes=prefixes, database_url=SecretStr(url))
     ingest_telemetry = _timed(meter, loaded.rows_inserted, loaded.rejected)
 
     shards = shard_count(settings)
     runner = make_task_runner(settings)
     heard, transcribed, redacted, classified, embedded = infer_calls.with_options(task_runner=runner)(
-        url, settings, shards
+        SecretStr(url), shards
     )
 
     meter = StageMeter("dbt build")
-    build = dbt_build(url)
+    build = dbt_build(SecretStr(url))
     dbt_telemetry = _timed(meter, build.nodes, latencies=build.node_seconds)
     report = None
     stages = [ingest_telemetry, *(r.telemetry for r in (heard, transcribed, redacted, classified, embedded))]

@@ -9,14 +9,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from pydantic import SecretStr
 
 from flows.config import REPO_ROOT, Settings, get_settings
 
 log = logging.getLogger(__name__)
+F = TypeVar("F")
 
 MIGRATIONS_DIR = REPO_ROOT / "sql"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -81,6 +84,39 @@ def database_url(settings: Settings | None = None) -> str:
     if settings.database_url:
         return settings.database_url
     return start_embedded(settings.pgdata)
+
+
+# A password in a URI (scheme://user:PASSWORD@host) or in a keyword conninfo (password=PASSWORD).
+_URI_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*(?=@)", re.IGNORECASE)
+_KEYWORD_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the password of every database URL in it replaced by ``***``: what is printed,
+    logged or stored of a URL (the warehouse's, GX's, Prefect's) goes through here."""
+    text = _URI_PASSWORD.sub(r"\g<head>***", text)
+    return _KEYWORD_PASSWORD.sub(r"\g<head>***", text)
+
+
+def plain_url(url: str | SecretStr | None) -> str | None:
+    """The URL itself from a flow parameter: flows take the warehouse URL as a ``SecretStr`` so that
+    Prefect stores and shows it obfuscated, while callers may still pass a plain string."""
+    return url.get_secret_value() if isinstance(url, SecretStr) else url
+
+
+def secret_url_parameter(flow: F) -> F:
+    """Make ``flow`` record its ``database_url`` parameter obfuscated even when a caller passes a plain
+    string: Prefect stores a flow run's parameters as given, before it validates them into the ``SecretStr``
+    the flow declares. A ``with_options`` copy is a new flow without this: give it a ``SecretStr``."""
+    serialize = flow.serialize_parameters
+
+    def serialize_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(parameters.get("database_url"), str):
+            parameters = {**parameters, "database_url": SecretStr(parameters["database_url"])}
+        return serialize(parameters)
+
+    flow.serialize_parameters = serialize_parameters
+    return flow
 
 
 def connect(url: str, **kwargs) -> psycopg.Connection:

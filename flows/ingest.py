@@ -18,9 +18,10 @@ import psycopg
 import soundfile
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
+from pydantic import SecretStr
 
 from flows.config import Settings, get_settings
-from flows.db import copy_rows
+from flows.db import copy_rows, secret_url_parameter
 from flows.progress import progress_bar
 from flows.readers import Table, read_table
 from flows.rejects import WHOLE_FILE_LOCATIONS, Reject, replace_file_rejects, replace_rejects
@@ -505,6 +506,7 @@ def _drop_stale_recordings(conn: psycopg.Connection, rejected: list[str]) -> int
 
 
 # ---------------------------------------------------------------------------------------------- flow
+@secret_url_parameter
 @flow(name="ingest", log_prints=True)
 def ingest(
     manifests_dir: Path,
@@ -512,13 +514,15 @@ def ingest(
     audio_root: str,
     day: date | None = None,
     prefixes: list[str] | None = None,
-    database_url: str | None = None,
+    database_url: SecretStr | None = None,
 ) -> IngestSummary:
-    """Load the day's manifests, the call records and the recordings' metadata into raw.*."""
-    from flows.db import ready_database
+    """Load the day's manifests, the call records and the recordings' metadata into raw.*.
+
+    ``database_url`` is a ``SecretStr`` (a plain string is converted) so that Prefect stores it obfuscated."""
+    from flows.db import plain_url, ready_database
 
     settings = get_settings()
-    url = database_url or ready_database(settings)
+    url = plain_url(database_url) or ready_database(settings)
     summary = IngestSummary()
     chosen, bad_names = select_manifests(Path(manifests_dir), settings, day, prefixes)
     for path, reason in bad_names:

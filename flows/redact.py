@@ -20,7 +20,7 @@ from flows.db import copy_rows
 from flows.progress import progress_bar
 from flows.runtime import STAGE_RETRIES, WHOLE, Shard, stage_lock
 from flows.telemetry import StageMeter, StageTelemetry
-from flows.vault import Vault, store, vault_key
+from flows.vault import open_vault, store
 
 REDACTED_COLUMNS = (
     "sha256",
@@ -76,7 +76,7 @@ def _redact_pending(database_url: str, settings: Settings, shard: Shard) -> Reda
 
     logger = get_run_logger()
     meter = StageMeter("redaction")
-    vault = Vault(vault_key(settings))
+    vault = open_vault(database_url, settings)
     with psycopg.connect(database_url) as conn:
         groups = {key: c for key, c in _pending(conn, REDACTOR_VERSION).items() if shard.holds(key[0])}
         done_before = sum(

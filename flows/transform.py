@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger
+from pydantic import SecretStr
 
 from flows.config import REPO_ROOT, Settings, get_settings
-from flows.db import dbt_env
+from flows.db import dbt_env, plain_url, secret_url_parameter
 from flows.runtime import stage_lock
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -53,14 +54,17 @@ def dbt_environment(url: str):
                 os.environ[key] = value
 
 
+@secret_url_parameter
 @flow(name="dbt-build")
-def dbt_build(database_url: str, select: str | None = None) -> DbtSummary:
+def dbt_build(database_url: SecretStr, select: str | None = None) -> DbtSummary:
     """``dbt build``: seeds, staging, intermediate, marts, their tests and unit tests.
 
     One build at a time per warehouse (an advisory lock): dbt replaces tables, and it is not thread-safe
-    within a process either (a backfill's days run side by side)."""
-    with stage_lock(database_url, "dbt-build"):
-        return _dbt_build(database_url, select)
+    within a process either (a backfill's days run side by side). The URL is a ``SecretStr`` (a plain
+    string is accepted and converted) so that the flow run's stored parameters never show its password."""
+    url = plain_url(database_url)
+    with stage_lock(url, "dbt-build"):
+        return _dbt_build(url, select)
 
 
 def _dbt_build(database_url: str, select: str | None) -> DbtSummary:

@@ -50,6 +50,7 @@ SLOW_MODULES = {
     "test_review",
     "test_s3",
     "test_scaleout",
+    "test_secrets",
 }
 E2E_MODULES = {"test_serve_e2e", "test_serve_stop", "test_ui_port"}  # a served Prefect API, a browser
 
