@@ -235,9 +235,7 @@ def tiny_nemo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def noise(
-    seconds: float, rate: int, channels: int = 1, seed: int = 0, dtype: Any = np.float32
-) -> np.ndarray:
+def noise(seconds: float, rate: int, channels: int = 1, seed: int = 0, dtype: Any = np.float32) -> np.ndarray:
     rng = np.random.default_rng(seed)
     shape = (int(seconds * rate),) if channels == 1 else (int(seconds * rate), channels)
     x = rng.standard_normal(shape) * 0.1
