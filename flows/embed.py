@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 from pgvector.psycopg import register_vector
@@ -18,9 +19,13 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.config import Settings
+from flows.model_cache import borrowed
 from flows.progress import progress_bar
 from flows.runtime import GPU_LIMIT, STAGE_RETRIES, WHOLE, Shard, limited, stage_lock
 from flows.telemetry import StageMeter, StageTelemetry
+
+if TYPE_CHECKING:
+    from inference.embeddings import Embedder
 
 EMBEDDING_COLUMNS = ("sha256", "model", "text_hash", "call_id", "dimension", "embedding")
 TABLE_DIMENSION = 384  # raw.transcript_embeddings.embedding is vector(384) (sql/007)
@@ -43,7 +48,7 @@ def embed_transcripts(database_url: str, settings: Settings, shard: Shard = WHOL
 
 
 def _embed_pending(database_url: str, settings: Settings, shard: Shard) -> EmbeddingResult:
-    from inference.embeddings import Embedder, EmbeddingConfig, text_hash
+    from inference.embeddings import Embedder, EmbeddingConfig, model_id_for, text_hash
 
     logger = get_run_logger()
     meter = StageMeter("embeddings")
@@ -61,7 +66,31 @@ def _embed_pending(database_url: str, settings: Settings, shard: Shard) -> Embed
     if not latest:
         logger.info("embeddings: no redacted transcript to embed")
         return EmbeddingResult("embeddings", 0, 0, 0, None, meter.done())
-    embedder = Embedder(EmbeddingConfig(model=settings.embedding_model, device=settings.embedding_device))
+    config = EmbeddingConfig(model=settings.embedding_model, device=settings.embedding_device)
+    known_id = model_id_for(config)  # from the model's files: a re-run with nothing new loads no model
+    if known_id is not None and all(
+        stored.get(f"{sha}|{known_id}") == text_hash(text) for sha, _, text in latest
+    ):
+        logger.info("embeddings (%s): nothing new, %d recordings embedded", known_id, len(latest))
+        return EmbeddingResult(
+            "embeddings", 0, len(latest), 0, known_id, meter.done(len(latest), model=known_id)
+        )
+    with borrowed(("embedder", config), lambda: Embedder(config)) as embedder:
+        return _embed_new(embedder, database_url, latest, stored, shard, meter)
+
+
+def _embed_new(
+    embedder: Embedder,
+    database_url: str,
+    latest: list[tuple],
+    stored: dict[str, str],
+    shard: Shard,
+    meter: StageMeter,
+) -> EmbeddingResult:
+    """Embed the latest redacted texts whose stored vector is missing or of another text or model."""
+    from inference.embeddings import text_hash
+
+    logger = get_run_logger()
     if embedder.dimension != TABLE_DIMENSION:
         raise ValueError(
             f"embedding model {embedder.model_id} gives {embedder.dimension} dimensions; "

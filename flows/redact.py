@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 from prefect import get_run_logger, task
@@ -17,10 +19,14 @@ from prefect.cache_policies import NONE
 
 from flows.config import Settings
 from flows.db import copy_rows
+from flows.model_cache import borrowed
 from flows.progress import progress_bar
 from flows.runtime import STAGE_RETRIES, WHOLE, Shard, stage_lock
 from flows.telemetry import StageMeter, StageTelemetry
 from flows.vault import open_vault, store
+
+if TYPE_CHECKING:
+    from inference.redaction import Redactor
 
 REDACTED_COLUMNS = (
     "sha256",
@@ -65,6 +71,19 @@ def _pending(conn: psycopg.Connection, version: str) -> dict[tuple[str, str, str
     return groups
 
 
+def redactor_for(settings: Settings) -> AbstractContextManager[Redactor]:
+    """The process's Redactor for these settings, lent for a block: built on first use (25–60 s), then
+    lent again to the next run of the stage (a second borrower at the same time gets its own)."""
+    from inference.redaction import REDACTOR_VERSION, Redactor
+
+    options = {
+        "languages": tuple(settings.redact_languages),
+        "keep": tuple(settings.redact_keep),
+        "country_code": settings.default_country_code,
+    }
+    return borrowed(("redactor", REDACTOR_VERSION, *options.items()), lambda: Redactor(**options))
+
+
 @task(name="redact-transcripts", cache_policy=NONE, **STAGE_RETRIES)
 def redact_transcripts(database_url: str, settings: Settings, shard: Shard = WHOLE) -> RedactionResult:
     with stage_lock(database_url, f"redact-transcripts:{shard}"):
@@ -72,7 +91,7 @@ def redact_transcripts(database_url: str, settings: Settings, shard: Shard = WHO
 
 
 def _redact_pending(database_url: str, settings: Settings, shard: Shard) -> RedactionResult:
-    from inference.redaction import REDACTOR_VERSION, Redactor
+    from inference.redaction import REDACTOR_VERSION
 
     logger = get_run_logger()
     meter = StageMeter("redaction")
@@ -92,13 +111,9 @@ def _redact_pending(database_url: str, settings: Settings, shard: Shard) -> Reda
             "redaction (%s): nothing new, %d recordings already redacted", REDACTOR_VERSION, done_before
         )
         return RedactionResult("redaction", 0, done_before, 0, meter.done(done_before))
-    redactor = Redactor(
-        languages=tuple(settings.redact_languages),
-        keep=tuple(settings.redact_keep),
-        country_code=settings.default_country_code,
-    )
     total_entities = 0
     with (
+        redactor_for(settings) as redactor,
         psycopg.connect(database_url) as conn,
         progress_bar(f"redaction {shard}", total=len(groups)) as advance,
     ):

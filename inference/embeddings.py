@@ -167,6 +167,22 @@ def _state_digest(model: Any) -> str:
     return digest.hexdigest()
 
 
+def _model_id(config: EmbeddingConfig, digest: str) -> str:
+    suffix = "" if config.normalize else "+unnormalized"
+    return f"{_short_name(config.model)}@{digest[:_DIGEST_CHARS]}{suffix}"
+
+
+def model_id_for(config: EmbeddingConfig) -> str | None:
+    """:attr:`Embedder.model_id` without loading the model, from its local folder's files; ``None`` when
+    only the loaded weights can tell it (no local folder) or the model cannot be found."""
+    try:
+        resolved = resolve_model(config.model)
+    except EmbeddingModelError:
+        return None
+    folder = _model_dir(resolved)
+    return None if folder is None else _model_id(config, model_digest(folder))
+
+
 def _short_name(model: str) -> str:
     if model == DEFAULT_MODEL:
         return DEFAULT_MODEL
@@ -210,8 +226,7 @@ class Embedder:
         self._model = _load(resolved, self.device, self.config.model)
         folder = _model_dir(resolved)
         digest = model_digest(folder) if folder is not None else _state_digest(self._model)
-        suffix = "" if self.config.normalize else "+unnormalized"
-        self.model_id = f"{_short_name(self.config.model)}@{digest[:_DIGEST_CHARS]}{suffix}"
+        self.model_id = _model_id(self.config, digest)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )

@@ -1,5 +1,7 @@
 """Shared fixtures: one embedded PostgreSQL for the session (a fresh database per test module), a real
-Prefect API (test harness), and a synthetic data set made once by the project's own generator."""
+Prefect API (test harness), a synthetic data set made once by the project's own generator, and one
+warehouse built from it by one cold daily run, shared read-only by the modules that read its results and
+copied (``create database … template``) for those that change it."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 # Before anything imports flows/prefect: all state of the test session lives in a temporary folder.
 _STATE = Path(tempfile.mkdtemp(prefix="callaudit-tests-"))
@@ -22,7 +27,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
+from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
 
 import flows  # noqa: E402,F401  (offline environment)
 
@@ -85,17 +90,40 @@ def create_database(server_url: str, prefix: str = "t") -> str:
     return url
 
 
+def clone_database(server_url: str, template_url: str, prefix: str = "t_clone") -> str:
+    """A copy of the database at ``template_url`` (``create database … template …``: seconds, where a
+    daily run takes minutes); its URL. The template must have no other connection while it is copied: the
+    idle ones a finished run may leave behind (a pool, a GX engine) are closed first."""
+    template = conninfo_to_dict(template_url)["dbname"]
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            """select pg_terminate_backend(pid) from pg_stat_activity
+               where datname = %s and pid <> pg_backend_pid()""",
+            [template],
+        )
+        conn.execute(f'create database "{name}" template "{template}"')
+    return make_conninfo(server_url, dbname=name)
+
+
+@contextmanager
+def exported(**variables: str) -> Iterator[None]:
+    """Environment variables set for the block (``DATABASE_URL``, ``CALLAUDIT_…``), restored after it."""
+    mp = pytest.MonkeyPatch()
+    for key, value in variables.items():
+        mp.setenv(key, value)
+    try:
+        yield
+    finally:
+        mp.undo()
+
+
 @pytest.fixture(scope="module")
 def database_url(server_url: str) -> str:
     """A fresh, migrated database for one test module, also exported as DATABASE_URL."""
     url = create_database(server_url)
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    yield url
-    if previous is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = previous
+    with exported(DATABASE_URL=url):
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -125,6 +153,55 @@ def dataset(synth_set: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(synth_set / "calls.csv", out / "calls.csv")
     (out / "audio").symlink_to(synth_set / "audio")
     return out
+
+
+def run_daily(dataset: Path):
+    """The daily flow for DAY on a data set's folders, on the database DATABASE_URL names."""
+    from flows.daily import daily_compliance
+
+    return daily_compliance(
+        date=DAY,
+        manifests_dir=str(dataset / "manifests"),
+        calls_file=str(dataset / "calls.csv"),
+        audio_root=str(dataset / "audio"),
+    )
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """The database one cold daily run on the session's synth set built, and that run's summary."""
+
+    url: str
+    run: Any  # flows.daily's run summary
+
+
+@pytest.fixture(scope="session")
+def warehouse(server_url: str, synth_set: Path, prefect_api: None) -> Warehouse:
+    """One cold ``daily_compliance`` run on ``synth_set`` (ASR, redaction, classification, embeddings, dbt,
+    GX), made once per session. Read-only: its one run is in ``ops.runs``, its report is the state dir's.
+    A test that changes data works on ``warehouse_clone``."""
+    url = create_database(server_url, "t_warehouse")
+    with exported(DATABASE_URL=url):
+        summary = run_daily(synth_set)
+    return Warehouse(url, summary)
+
+
+@pytest.fixture(scope="module")
+def warehouse_url(warehouse: Warehouse) -> str:
+    """The shared warehouse for a module that only reads it, exported as DATABASE_URL."""
+    with exported(DATABASE_URL=warehouse.url):
+        yield warehouse.url
+
+
+@pytest.fixture(scope="module")
+def warehouse_clone(server_url: str, warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A module's own copy of the shared warehouse, exported as DATABASE_URL for the rest of the module
+    (re-runs, added rows, corruption). Its runs write their reports to a folder of the module's, so the
+    state dir keeps the warehouse run's report."""
+    url = clone_database(server_url, warehouse.url)
+    reports = tmp_path_factory.mktemp("clone-reports")
+    with exported(DATABASE_URL=url, CALLAUDIT_REPORT_DIR=str(reports)):
+        yield url
 
 
 @dataclass(frozen=True)

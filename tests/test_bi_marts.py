@@ -8,7 +8,6 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -16,7 +15,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
-from tests.test_pipeline import run_daily
+from tests.conftest import Warehouse
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -34,8 +33,15 @@ FORBIDDEN = (
 
 
 @pytest.fixture(scope="module")
-def daily_run(dataset: Path, database_url: str):
-    return run_daily(dataset)
+def database_url(warehouse_url: str) -> str:
+    """The session's shared warehouse, read-only (the suites' corruption test works on a copy)."""
+    return warehouse_url
+
+
+@pytest.fixture(scope="module")
+def daily_run(warehouse: Warehouse):
+    """The cold daily run on the session's synth set that built the warehouse."""
+    return warehouse.run
 
 
 def rows(url: str, sql: str) -> list[dict]:
@@ -316,19 +322,21 @@ def checkpoint(url: str):
     return run_checkpoint(sqlalchemy_url(url), url, settings.gx_dir, settings.contract().audited_status)
 
 
-def test_bi_mart_suites_pass_on_the_pipeline_and_name_a_corrupted_row(daily_run, database_url: str) -> None:
+def test_bi_mart_suites_pass_on_the_pipeline_and_name_a_corrupted_row(
+    daily_run, warehouse_clone: str
+) -> None:
     from expectations.checkpoint import _suite_expectations, input_counts
     from expectations.suites import SUITES
     from flows.config import get_settings
 
     suites = {s.name: s for s in SUITES}
     assert set(BI_MART_TABLES) <= set(suites)
-    counts = input_counts(database_url, get_settings().contract().audited_status)
-    clean = checkpoint(database_url)
+    counts = input_counts(warehouse_clone, get_settings().contract().audited_status)
+    clean = checkpoint(warehouse_clone)
     assert clean.success, clean.summary()
     assert clean.evaluated == sum(len(_suite_expectations(s, counts)) for s in SUITES)
 
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(warehouse_clone) as conn:
         # daily_compliance: a share over 100 %, and one group counting an order that does not exist
         keys = [
             k for (k,) in conn.execute("select daily_compliance_key from marts.daily_compliance order by 1")
@@ -356,7 +364,7 @@ def test_bi_mart_suites_pass_on_the_pipeline_and_name_a_corrupted_row(daily_run,
         )
         conn.execute("delete from marts.attempt_timelines where attempt_key = %s", [other])
 
-    report = checkpoint(database_url)
+    report = checkpoint(warehouse_clone)
     assert not report.success
     failed = {(f.table, f.expectation, f.kwargs.get("column")) for f in report.failures}
     assert failed == {

@@ -41,20 +41,10 @@ def order_compliance_description() -> str:
     return model["description"]
 
 
-def dbt_seed_and_run(url: str) -> None:
-    """Just what the docs need from dbt: seeds and models exist (no data, no tests)."""
-    from dbt.cli.main import dbtRunner
-
-    from flows.config import get_settings
-    from flows.transform import DBT_PROJECT_DIR, dbt_environment, dbt_vars
-
-    settings = get_settings()
-    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    common += ["--vars", dbt_vars(settings), "--target-path", str(settings.dbt_target_dir), "--quiet"]
-    with dbt_environment(url):
-        for command in ("seed", "run"):
-            result = dbtRunner().invoke([command, *common])
-            assert result.success, f"dbt {command}: {result.exception}"
+@pytest.fixture(scope="module")
+def database_url(warehouse_url: str) -> str:
+    """The session's shared warehouse (one daily run: seeds, models and data), read-only."""
+    return warehouse_url
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +56,6 @@ def built(database_url: str) -> DocsBuild:
     from flows.docs import build_docs
 
     settings = get_settings()
-    dbt_seed_and_run(database_url)
     shutil.rmtree(gx_site_dir(settings.gx_dir), ignore_errors=True)  # only this module's results
     run_checkpoint(
         sqlalchemy_url(database_url), database_url, settings.gx_dir, settings.contract().audited_status

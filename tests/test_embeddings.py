@@ -142,6 +142,15 @@ def test_model_id_is_stable_across_loads(embedder: Embedder) -> None:
     assert len(digest) == 12 and int(digest, 16) >= 0
 
 
+def test_model_id_is_known_without_loading_the_model(embedder: Embedder) -> None:
+    """The embedding stage compares stored vectors' model with this id before it loads any model."""
+    from inference.embeddings import model_id_for
+
+    assert model_id_for(EmbeddingConfig(device="cpu")) == embedder.model_id
+    assert model_id_for(EmbeddingConfig(device="cpu", normalize=False)) == f"{embedder.model_id}+unnormalized"
+    assert model_id_for(EmbeddingConfig(model="/nonexistent/callaudit/embedding-model")) is None
+
+
 @pytest.mark.parametrize("model", ["/nonexistent/callaudit/embedding-model", "no-such-org/no-such-model"])
 def test_unknown_model_names_the_variable(model: str) -> None:
     with pytest.raises(EmbeddingModelError, match=CONFIG_VARIABLE):

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 import soundfile
 
-from tests.conftest import DAY
+from tests.conftest import DAY, exported
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -604,16 +604,19 @@ def other_set(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Generated
 
 
 @pytest.fixture(scope="module")
-def run(other_set, database_url: str):
+def run(other_set, database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """The daily flow on this data set (its report to a folder of its own: the state dir keeps the report
+    of the session's shared warehouse, which test_report reads)."""
     from flows.daily import daily_compliance
 
     folder, _ = other_set
-    return daily_compliance(
-        date=DAY,
-        manifests_dir=str(folder / "manifests"),
-        calls_file=str(folder / "calls.csv"),
-        audio_root=str(folder / "audio"),
-    )
+    with exported(CALLAUDIT_REPORT_DIR=str(tmp_path_factory.mktemp("other-reports"))):
+        return daily_compliance(
+            date=DAY,
+            manifests_dir=str(folder / "manifests"),
+            calls_file=str(folder / "calls.csv"),
+            audio_root=str(folder / "audio"),
+        )
 
 
 def test_generator_writes_the_variants_it_claims(other_set) -> None:

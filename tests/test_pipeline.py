@@ -1,4 +1,7 @@
-"""End to end on real parts: synthetic inputs → Prefect daily flow → Postgres → dbt → GX → verdicts."""
+"""End to end on real parts: synthetic inputs → Prefect daily flow → Postgres → dbt → GX → verdicts.
+
+The verdicts are read from the session's shared warehouse (one cold run); the tests that re-run the flow,
+add a manifest row or corrupt data do so on this module's copy of it (``warehouse_clone``)."""
 
 from __future__ import annotations
 
@@ -9,20 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import DAY
+from tests.conftest import DAY, Warehouse, run_daily
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
-
-
-def run_daily(dataset: Path):
-    from flows.daily import daily_compliance
-
-    return daily_compliance(
-        date=DAY,
-        manifests_dir=str(dataset / "manifests"),
-        calls_file=str(dataset / "calls.csv"),
-        audio_root=str(dataset / "audio"),
-    )
 
 
 def verdicts(url: str) -> list[tuple]:
@@ -47,8 +39,15 @@ def truth_orders(dataset: Path) -> dict[tuple[str, str], dict]:
 
 
 @pytest.fixture(scope="module")
-def first_run(dataset: Path, database_url: str):
-    return run_daily(dataset)
+def database_url(warehouse_url: str) -> str:
+    """The shared warehouse (read-only here)."""
+    return warehouse_url
+
+
+@pytest.fixture(scope="module")
+def first_run(warehouse: Warehouse):
+    """The cold run on the session's synth set that built the warehouse (``dataset`` is a copy of it)."""
+    return warehouse.run
 
 
 def test_rules_1_to_3_equal_ground_truth_for_every_order(first_run, dataset: Path, database_url: str) -> None:
@@ -267,29 +266,31 @@ def test_run_publishes_its_summary_and_failures_as_artifacts(first_run, database
     assert failing > 0 and by_key["non-compliant-orders"].data.count('"order"') == failing
 
 
-def test_rerunning_the_same_day_changes_nothing(first_run, dataset: Path, database_url: str) -> None:
-    before_counts, before_verdicts = table_counts(database_url), verdicts(database_url)
-    with psycopg.connect(database_url) as conn:
+def test_rerunning_the_same_day_changes_nothing(first_run, dataset: Path, warehouse_clone: str) -> None:
+    before_counts, before_verdicts = table_counts(warehouse_clone), verdicts(warehouse_clone)
+    with psycopg.connect(warehouse_clone) as conn:
         before_loaded = conn.execute("select max(loaded_at) from raw.manifest_rows").fetchone()[0]
     again = run_daily(dataset)
     assert again.rows_inserted == 0 and again.rejected_now == 0
     assert again.recordings_analysed == 0 and again.recordings_transcribed == 0
     assert again.recordings_redacted == 0 and again.calls_classified == 0 and again.llm_tokens == 0
-    assert table_counts(database_url) == before_counts
-    assert verdicts(database_url) == before_verdicts
-    with psycopg.connect(database_url) as conn:
+    assert table_counts(warehouse_clone) == before_counts
+    assert verdicts(warehouse_clone) == before_verdicts
+    with psycopg.connect(warehouse_clone) as conn:
         assert conn.execute("select max(loaded_at) from raw.manifest_rows").fetchone()[0] == before_loaded
 
 
-def test_one_more_manifest_row_adds_exactly_that_order(first_run, dataset: Path, database_url: str) -> None:
+def test_one_more_manifest_row_adds_exactly_that_order(
+    first_run, dataset: Path, warehouse_clone: str
+) -> None:
     manifest = dataset / "manifests" / f"ACQUISITION_ADSL_{DAY:%Y%m%d}.csv"
     original = manifest.read_bytes()
-    before = verdicts(database_url)
+    before = verdicts(warehouse_clone)
     line = f"CMD-9999999;0699999999;{DAY:%d/%m/%Y};{DAY:%d/%m/%Y};Suspendu;Client absent;ADSL\r\n"
     manifest.write_bytes(original + line.encode("cp1252"))
     try:
         summary = run_daily(dataset)
-        after = verdicts(database_url)
+        after = verdicts(warehouse_clone)
         added = set(after) - set(before)
         assert [(r[0], r[1]) for r in added] == [("ACQUISITION", "CMD-9999999")]
         assert set(before) <= set(after)
@@ -301,7 +302,7 @@ def test_one_more_manifest_row_adds_exactly_that_order(first_run, dataset: Path,
     finally:
         manifest.write_bytes(original)
     run_daily(dataset)  # the edited file replaces its rows again: the order is gone
-    assert verdicts(database_url) == before
+    assert verdicts(warehouse_clone) == before
 
 
 def test_analyst_reads_marts_and_nothing_else(first_run, database_url: str) -> None:
@@ -357,7 +358,7 @@ def test_dbt_nodes_show_as_prefect_tasks(first_run) -> None:
     assert "order_compliance" in names and "call_attempts" in names and "stg_raw__calls" in names
 
 
-def test_a_voicemail_message_never_contradicts_injoignable(first_run, database_url: str) -> None:
+def test_a_voicemail_message_never_contradicts_injoignable(first_run, warehouse_clone: str) -> None:
     """The technician's messages on voicemail, as the pipeline transcribed them, classified the worst way (a
     trusted, sure "the customer refuses"): no injoignable order fails rule 4 for it, and an order whose
     attempts were all heard unanswered still holds. The forced classifications are newer rows of
@@ -367,7 +368,7 @@ def test_a_voicemail_message_never_contradicts_injoignable(first_run, database_u
     if not asr_model_present():
         pytest.skip("no bundled ASR model in this checkout: voicemail messages are not transcribed")
     forced = "test-voicemail-refuses"
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(warehouse_clone) as conn:
         messages = conn.execute(
             """select distinct a.audio_sha256, a.call_id from marts.call_attempts a
                join marts.order_compliance o using (order_key)
@@ -387,8 +388,8 @@ def test_a_voicemail_message_never_contradicts_injoignable(first_run, database_u
                     [sha, forced, forced, call_id],
                 )
     try:
-        dbt_build(database_url, select="call_attempts+")
-        with psycopg.connect(database_url) as conn:
+        dbt_build(warehouse_clone, select="call_attempts+")
+        with psycopg.connect(warehouse_clone) as conn:
             seen = conn.execute(
                 "select count(*) from marts.call_attempts where prompt_version = %s and call_type = 1 "
                 "and classification_trusted",
@@ -412,18 +413,18 @@ def test_a_voicemail_message_never_contradicts_injoignable(first_run, database_u
             if nobody_answered:
                 assert outcome_ok is True and needs_review is False, key
     finally:
-        with psycopg.connect(database_url) as conn:
+        with psycopg.connect(warehouse_clone) as conn:
             conn.execute("delete from raw.classifications where prompt_version = %s", [forced])
-        dbt_build(database_url, select="call_attempts+")
+        dbt_build(warehouse_clone, select="call_attempts+")
 
 
 def test_a_failed_expectation_fails_the_run_naming_table_and_check(
-    first_run, dataset: Path, database_url: str
+    first_run, dataset: Path, warehouse_clone: str
 ):
     """Last in this module: it corrupts the warehouse behind the loader's back."""
     from flows.daily import daily_compliance
 
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(warehouse_clone) as conn:
         conn.execute(
             "update raw.calls set caller_number = 'not-a-number' where call_id = (select min(call_id) "
             "from raw.calls)"

@@ -6,6 +6,9 @@ synthetic calls' pools (Karim, Sara Idrissi, Atlas Télécom ...); the benchmark
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Iterator
+
 import pytest
 
 from inference.redaction import (
@@ -20,8 +23,19 @@ from inference.redaction import (
 
 
 @pytest.fixture(scope="module")
-def redactor() -> Redactor:
-    return Redactor()
+def redactor() -> Iterator[Redactor]:
+    """The default Redactor (the session's settings are the defaults), borrowed from the process's cache
+    the redaction stage lends from: built once for this module and the session's daily runs."""
+    from flows.config import Settings
+    from flows.redact import redactor_for
+
+    settings = Settings()
+    defaults = inspect.signature(Redactor).parameters
+    assert settings.redact_languages == defaults["languages"].default
+    assert settings.redact_keep == defaults["keep"].default
+    assert settings.default_country_code == defaults["country_code"].default
+    with redactor_for(settings) as shared:
+        yield shared
 
 
 def _types_covering(red: Redaction, value: str, text: str) -> set[str]:

@@ -23,8 +23,7 @@ from flows.report import (
     summarize,
     write_report,
 )
-from tests.conftest import DAY
-from tests.test_pipeline import run_daily
+from tests.conftest import DAY, Warehouse
 from tests.test_s3 import s3_endpoint  # noqa: F401  (moto's S3 server, module-scoped)
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
@@ -33,8 +32,15 @@ MARKER = f"%\\_{DAY:%Y%m%d}.%"
 
 
 @pytest.fixture(scope="module")
-def daily_run(dataset: Path, database_url: str):
-    return run_daily(dataset)
+def database_url(warehouse_url: str) -> str:
+    """The session's shared warehouse, read-only."""
+    return warehouse_url
+
+
+@pytest.fixture(scope="module")
+def daily_run(warehouse: Warehouse):
+    """The cold daily run on the session's synth set that built the warehouse (and wrote its report)."""
+    return warehouse.run
 
 
 def rows(url: str, sql: str, params: list | None = None) -> list[dict]:

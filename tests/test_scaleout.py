@@ -10,8 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import DAY, create_database
-from tests.test_pipeline import run_daily
+from tests.conftest import DAY, Warehouse, create_database
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -49,8 +48,15 @@ def per_call_counts(url: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def threads_run(dataset: Path, database_url: str):
-    return run_daily(dataset)
+def database_url(warehouse_url: str) -> str:
+    """The session's shared warehouse, read-only (the backfill works on a copy)."""
+    return warehouse_url
+
+
+@pytest.fixture(scope="module")
+def threads_run(warehouse: Warehouse):
+    """The cold run with the default threads runner that built the shared warehouse."""
+    return warehouse.run
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +65,14 @@ def dask_database(server_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def dask_run(threads_run, dataset: Path, dask_database: str):
-    """The same inputs through the Dask task runner: a local cluster of 2 worker processes, 2 shards."""
+def dask_run(threads_run, dataset: Path, dask_database: str, tmp_path_factory: pytest.TempPathFactory):
+    """The same inputs through the Dask task runner: a local cluster of 2 worker processes, 2 shards (its
+    report to a folder of its own: the state dir keeps the shared warehouse's)."""
     from flows.daily import daily_compliance
 
     mp = pytest.MonkeyPatch()
     mp.setenv("DATABASE_URL", dask_database)
+    mp.setenv("CALLAUDIT_REPORT_DIR", str(tmp_path_factory.mktemp("dask-reports")))
     mp.setenv("CALLAUDIT_TASK_RUNNER", "dask")
     mp.setenv("CALLAUDIT_DASK_WORKERS", "2")
     try:
@@ -157,7 +165,7 @@ def test_the_run_publishes_summary_failures_and_telemetry_artifacts(threads_run)
 
 
 def test_backfill_runs_days_as_subflows_side_by_side_without_double_work(
-    threads_run, dataset: Path, database_url: str
+    threads_run, dataset: Path, warehouse_clone: str
 ) -> None:
     """Two days at once: the first has its manifests (already audited: nothing to redo), the second has
     none. Both run as subflows; the stage locks keep their stages apart; nothing is inferred twice."""
@@ -166,7 +174,7 @@ def test_backfill_runs_days_as_subflows_side_by_side_without_double_work(
 
     from flows.backfill import backfill
 
-    before = per_call_counts(database_url)
+    before = per_call_counts(warehouse_clone)
     state = backfill(
         start=DAY,
         end=DAY + dt.timedelta(days=1),
@@ -180,7 +188,7 @@ def test_backfill_runs_days_as_subflows_side_by_side_without_double_work(
     results = state.result()
     assert [r["day"] for r in results] == [DAY.isoformat(), (DAY + dt.timedelta(days=1)).isoformat()]
     assert results[0]["orders"] == threads_run.orders and results[1]["orders"] == 0
-    assert per_call_counts(database_url) == before  # nothing analysed, transcribed… twice
+    assert per_call_counts(warehouse_clone) == before  # nothing analysed, transcribed… twice
     with get_client(sync_client=True) as client:
         [parent] = client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=["backfill"])),
@@ -196,6 +204,6 @@ def test_backfill_runs_days_as_subflows_side_by_side_without_double_work(
     (a_start, a_end), (b_start, b_end) = sorted((c.start_time, c.end_time) for c in children)
     assert b_start < a_end
     assert limit.limit == 2
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(warehouse_clone) as conn:
         days = {r[0] for r in conn.execute("select (summary ->> 'day') from ops.runs")}
     assert {DAY.isoformat(), (DAY + dt.timedelta(days=1)).isoformat()} <= days
