@@ -119,10 +119,11 @@ def exported(**variables: str) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def database_url(server_url: str) -> str:
-    """A fresh, migrated database for one test module, also exported as DATABASE_URL."""
+def database_url(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, migrated database for one test module, also exported as DATABASE_URL. Its daily runs write
+    their reports to a folder of the module's: the state dir's reports are the shared warehouse's."""
     url = create_database(server_url)
-    with exported(DATABASE_URL=url):
+    with exported(DATABASE_URL=url, CALLAUDIT_REPORT_DIR=str(tmp_path_factory.mktemp("module-reports"))):
         yield url
 
 

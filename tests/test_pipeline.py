@@ -266,11 +266,12 @@ def test_run_publishes_its_summary_and_failures_as_artifacts(first_run, database
     assert failing > 0 and by_key["non-compliant-orders"].data.count('"order"') == failing
 
 
-def test_rerunning_the_same_day_changes_nothing(first_run, dataset: Path, warehouse_clone: str) -> None:
+def test_rerunning_the_same_day_changes_nothing(first_run, synth_set: Path, warehouse_clone: str) -> None:
     before_counts, before_verdicts = table_counts(warehouse_clone), verdicts(warehouse_clone)
     with psycopg.connect(warehouse_clone) as conn:
         before_loaded = conn.execute("select max(loaded_at) from raw.manifest_rows").fetchone()[0]
-    again = run_daily(dataset)
+    # the very files the warehouse was built from (a call records file is known by its path)
+    again = run_daily(synth_set)
     assert again.rows_inserted == 0 and again.rejected_now == 0
     assert again.recordings_analysed == 0 and again.recordings_transcribed == 0
     assert again.recordings_redacted == 0 and again.calls_classified == 0 and again.llm_tokens == 0
