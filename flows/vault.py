@@ -120,12 +120,10 @@ def open_vault(database_url: str, settings: Settings) -> Vault:
         key_ids = stored_key_ids(conn)
     if key is None:
         if key_ids:
-            pending = Path(f"{origin}.new")
-            hint = f" ({pending} holds the key of an interrupted rotation)" if pending.exists() else ""
             raise VaultKeyError(
                 f"no vault key: CALLAUDIT_VAULT_KEY is unset and {origin} is missing, but the vault holds "
-                f"rows under key {_describe(key_ids)}{hint}; restore that key (a new one would leave them "
-                "unreadable)"
+                f"rows under key {_describe(key_ids)}{_rotation_hint(origin)}; restore that key (a new one "
+                "would leave them unreadable)"
             )
         path = Path(origin)
         try:
@@ -140,13 +138,18 @@ def open_vault(database_url: str, settings: Settings) -> Vault:
     vault = Vault(key)
     others = {kid: n for kid, n in key_ids.items() if kid != vault.key_id}
     if others:
-        pending = Path(f"{key_file(settings)}.new")
-        hint = f" ({pending} holds the key of an interrupted rotation)" if pending.exists() else ""
         raise VaultKeyError(
             f"wrong vault key: {origin} has fingerprint {vault.key_id}, but the vault holds rows under key "
-            f"{_describe(others)}{hint}; set that key (CALLAUDIT_VAULT_KEY or {key_file(settings)})"
+            f"{_describe(others)}{_rotation_hint(key_file(settings))}; set that key (CALLAUDIT_VAULT_KEY or "
+            f"{key_file(settings)})"
         )
     return vault
+
+
+def _rotation_hint(key_path: str | Path) -> str:
+    """Where an interrupted ``vault rotate`` left the new key, if it did."""
+    pending = Path(f"{key_path}.new")
+    return f" ({pending} holds the key of an interrupted rotation)" if pending.exists() else ""
 
 
 @dataclass(frozen=True)
