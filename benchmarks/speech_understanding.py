@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows.evaluate import ratio, score  # noqa: E402
+from flows.evaluate import pct, ratio, score  # noqa: E402
 
 CALLAUDIT = ROOT / ".venv" / "bin" / "callaudit"
 DAY = date(2026, 11, 24)
@@ -103,10 +103,6 @@ def measure(url: str, data: Path) -> dict[str, Any]:
         "compliant_agreement": verdicts["compliant_agreement"],
         "audited_orders": verdicts["audited_orders"],
     }
-
-
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
 
 
 def print_report(results: dict[str, dict[str, Any]]) -> None:
