@@ -92,18 +92,16 @@ def demo_calls(work: Path, orders: int) -> list[Any]:
 
 def stage_overhead(model_path: Path, calls: list[Any], repeats: int) -> dict[str, Any]:
     """Seconds of the whole in-process stage vs the bare model on the same chunks, same batches."""
-    from inference.asr import AsrConfig, Transcriber, channels_of, chunk_for_model, plan_chunks
+    from inference.asr import AsrConfig, Transcriber, channels_of, chunk_for_model
 
     config = AsrConfig(model=str(model_path), batch_size=8)
     transcriber = Transcriber(config)
     arrays = []
     for call in calls:
         channels = channels_of(call.samples)
-        plan = plan_chunks(
-            len(channels[0][1]), call.sample_rate, call.onset_s, config.chunk_s, config.overlap_s
-        )
-        for start, end in plan:
-            for _, samples in channels:
+        plans = transcriber.chunk_plan(call, [len(samples) for _, samples in channels])
+        for (_, samples), plan in zip(channels, plans, strict=True):
+            for start, end in plan:
                 arrays.append(chunk_for_model(samples, start, end, call.sample_rate, transcriber.sample_rate))
     batches = [arrays[i : i + config.batch_size] for i in range(0, len(arrays), config.batch_size)]
 

@@ -357,8 +357,8 @@ def cmd_asr(args: argparse.Namespace) -> int:
     calls = []
     for name in args.rest:
         samples, rate = soundfile.read(name, dtype="float32")
-        onset = analyse_file(name).speech_onset_s
-        calls.append(CallAudio(key=name, samples=samples, sample_rate=rate, onset_s=onset))
+        analysis = analyse_file(name)
+        calls.append(CallAudio(name, samples, rate, analysis.speech_onset_s, speech=analysis.speech_segments))
     for key, transcripts in transcriber.transcribe_calls(calls):
         console.print(f"[bold]{key}[/] ({transcriber.model_id})")
         for t in transcripts or []:

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     asr_chunk_s: float = Field(default=25.0, description="ASR chunk length from the speech onset (seconds).")
     asr_overlap_s: float = Field(default=0.5, description="Overlap between consecutive ASR chunks (seconds).")
     asr_batch_size: int = Field(default=8, description="Chunks per model call, across calls.")
+    asr_speech_only: bool = Field(
+        default=True,
+        description="Transcribe only each channel's speech spans (voice activity), not line noise or the "
+        "silence of the side that is listening.",
+    )
     asr_workers: int = Field(default=2, description="Worker processes for ASR, each loads the model once.")
     asr_device: str = Field(default="auto", description="auto (CUDA when present), cpu or cuda.")
     asr_decoder: Literal["ctc", "rnnt"] | None = Field(

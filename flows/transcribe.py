@@ -71,6 +71,7 @@ def asr_config(settings: Settings):
         device=settings.asr_device,
         log_file=settings.log_file,
         decoder=settings.asr_decoder,
+        speech_only=settings.asr_speech_only,
     )
 
 

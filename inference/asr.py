@@ -77,6 +77,14 @@ class AsrConfig:
     """Where NeMo's own logs go (config dumps, telemetry notices); None leaves them on the terminal."""
     decoder: str | None = None
     """``ctc`` or ``rnnt`` for a hybrid RNNT-CTC model; None keeps the checkpoint's own decoder."""
+    speech_only: bool = True
+    """Give the model only the spans where each channel has speech (the call-progress detector's voice
+    activity), not the whole channel from the onset: a CTC model fed long stretches of line noise or
+    silence writes letters for them, and a stereo channel is mostly silence while the other side talks."""
+    speech_pad_s: float = 0.3
+    """Audio kept on each side of a speech span (word edges the detector trims)."""
+    speech_join_s: float = 1.0
+    """Speech spans of a channel closer than this (after padding) are heard as one piece."""
 
     def __post_init__(self) -> None:
         if self.chunk_s <= 0 or self.overlap_s < 0 or self.overlap_s >= self.chunk_s:
@@ -87,10 +95,18 @@ class AsrConfig:
             raise ValueError(f"flush_timeout_s must be >= 0, got {self.flush_timeout_s}")
         if self.decoder is not None and self.decoder not in DECODERS:
             raise ValueError(f"decoder must be one of {DECODERS} or unset, got {self.decoder!r}")
+        if self.speech_pad_s < 0 or self.speech_join_s < 0:
+            raise ValueError(
+                f"need speech_pad_s, speech_join_s >= 0, got {self.speech_pad_s}, {self.speech_join_s}"
+            )
 
     @property
     def chunking_id(self) -> str:
-        return f"c{self.chunk_s:.1f}-o{self.overlap_s:.1f}"
+        """Part of the transcripts' key: how the audio was cut for the model."""
+        base = f"c{self.chunk_s:.1f}-o{self.overlap_s:.1f}"
+        if self.speech_only:
+            base += f"-sp{self.speech_pad_s:.1f}-j{self.speech_join_s:.1f}"
+        return base
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,9 @@ class CallAudio:
     samples: np.ndarray  # (n,) or (n, channels), any numeric dtype
     sample_rate: int
     onset_s: float | None  # None: no speech, no transcript
+    speech: tuple[tuple[tuple[float, float], ...], ...] | None = None
+    """Per channel, ``(start_s, end_s)`` spans of speech (``AudioAnalysis.speech_segments``); None: the
+    transcriber finds them itself when ``AsrConfig.speech_only``."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +171,34 @@ def plan_chunks(
         if end >= n_samples:
             break
         start += step
+    return chunks
+
+
+def plan_speech_chunks(
+    spans: Sequence[tuple[float, float]],
+    n_samples: int,
+    rate: int,
+    chunk_s: float,
+    overlap_s: float,
+    pad_s: float,
+    join_s: float,
+) -> list[tuple[int, int]]:
+    """Sample ranges ``[start, end)`` covering a channel's speech spans: each span widened by ``pad_s``,
+    spans closer than ``join_s`` joined, and a region longer than ``chunk_s`` cut like
+    :func:`plan_chunks`. ``[]`` when the channel has no speech."""
+    regions: list[list[float]] = []
+    for start, end in sorted(spans):
+        lo, hi = max(0.0, start - pad_s), min(n_samples / rate, end + pad_s)
+        if hi <= lo:
+            continue
+        if regions and lo - regions[-1][1] <= join_s:
+            regions[-1][1] = max(regions[-1][1], hi)
+        else:
+            regions.append([lo, hi])
+    chunks: list[tuple[int, int]] = []
+    for lo, hi in regions:
+        end = min(n_samples, round(hi * rate))
+        chunks.extend(plan_chunks(end, rate, lo, chunk_s, overlap_s))
     return chunks
 
 
@@ -216,14 +263,14 @@ def stitch(pieces: list[Piece], overlap_s: float, max_words: int = 8) -> Stitche
                 for ws, we, w in words
                 if w.strip() and (lo is None or ws >= lo) and (hi is None or ws < hi)
             ]
-            if lo is None and k > 0:  # untimed boundary before this chunk: fall back on the text match
+            if lo is None and k > 0 and start < pieces[k - 1][1]:  # untimed overlap: match the text
                 drop = _overlap_len(out_words, [w for _, _, w in kept], max_words)
                 kept = kept[drop:]
             units.extend(kept)
             out_words.extend(w for _, _, w in kept)
         else:
             tokens = text.split()
-            if k > 0:
+            if k > 0 and start < pieces[k - 1][1]:  # only audio both chunks heard can repeat
                 tokens = tokens[_overlap_len(out_words, tokens, max_words) :]
             if tokens:
                 units.append((start, end, " ".join(tokens)))
@@ -410,8 +457,8 @@ class _ChunkResult:
 class _CallState:
     key: str
     channels: list[str]
-    n_chunks: int
-    results: list[list[_ChunkResult | None]] = field(default_factory=list)
+    n_chunks: int  # over all channels
+    results: list[list[_ChunkResult | None]] = field(default_factory=list)  # per channel, per chunk
     remaining: int = 0
 
 
@@ -423,6 +470,13 @@ class _End:
 @dataclass
 class _Failed:
     error: BaseException
+
+
+def _interleaved(plans: list[list[tuple[int, int]]]) -> Iterator[tuple[int, int, tuple[int, int]]]:
+    """``(index, channel, range)`` of every chunk, in time order across channels (batches fill evenly)."""
+    items = [(r, ch, i) for ch, plan in enumerate(plans) for i, r in enumerate(plan)]
+    for r, ch, i in sorted(items):
+        yield i, ch, r
 
 
 def _is_model_file(model: str) -> bool:
@@ -588,6 +642,30 @@ class Transcriber:
 
     # -- producer ---------------------------------------------------------------------------------
 
+    def chunk_plan(self, call: CallAudio, lengths: list[int]) -> list[list[tuple[int, int]]]:
+        """Per channel (``lengths``: each channel's sample count), the sample ranges the model hears (see
+        ``AsrConfig.speech_only``)."""
+        cfg = self.config
+        if call.onset_s is None or not lengths or lengths[0] == 0:
+            return [[] for _ in lengths]
+        if not cfg.speech_only:
+            plan = plan_chunks(lengths[0], call.sample_rate, call.onset_s, cfg.chunk_s, cfg.overlap_s)
+            return [plan for _ in lengths]
+        speech = call.speech
+        if speech is None:
+            from inference.audio_analysis import analyse
+
+            speech = analyse(call.samples, call.sample_rate).speech_segments
+        if len(speech) < len(lengths):  # fewer channels analysed than heard: every channel gets them all
+            union = tuple(span for channel in speech for span in channel)
+            speech = tuple(union for _ in lengths)
+        return [
+            plan_speech_chunks(
+                spans, n, call.sample_rate, cfg.chunk_s, cfg.overlap_s, cfg.speech_pad_s, cfg.speech_join_s
+            )
+            for spans, n in zip(speech, lengths, strict=False)
+        ]
+
     def _produce(self, calls: Iterable[CallAudio], out: queue.Queue, stop: threading.Event) -> None:
         """Background thread: read calls, cut and resample their chunks, and queue them (bounded queue)."""
 
@@ -600,34 +678,33 @@ class Transcriber:
                     continue
             return False
 
-        cfg = self.config
         try:
             for call in calls:
                 channels = channels_of(call.samples)
-                n = len(channels[0][1])
-                plan = plan_chunks(n, call.sample_rate, call.onset_s, cfg.chunk_s, cfg.overlap_s)
+                plans = self.chunk_plan(call, [len(samples) for _, samples in channels])
+                total = sum(len(plan) for plan in plans)
                 state = _CallState(
                     key=call.key,
                     channels=[name for name, _ in channels],
-                    n_chunks=len(plan),
-                    results=[[None] * len(plan) for _ in channels],
-                    remaining=len(plan) * len(channels),
+                    n_chunks=total,
+                    results=[[None] * len(plan) for plan in plans],
+                    remaining=total,
                 )
                 if not put(state):
                     return
-                for index, (start, end) in enumerate(plan):
-                    for ch, (_, samples) in enumerate(channels):
-                        audio = chunk_for_model(samples, start, end, call.sample_rate, self.sample_rate)
-                        chunk = _Chunk(
-                            call=state,
-                            channel=ch,
-                            index=index,
-                            start_s=start / call.sample_rate,
-                            end_s=end / call.sample_rate,
-                            audio=audio,
-                        )
-                        if not put(chunk):
-                            return
+                for index, ch, (start, end) in _interleaved(plans):
+                    samples = channels[ch][1]
+                    audio = chunk_for_model(samples, start, end, call.sample_rate, self.sample_rate)
+                    chunk = _Chunk(
+                        call=state,
+                        channel=ch,
+                        index=index,
+                        start_s=start / call.sample_rate,
+                        end_s=end / call.sample_rate,
+                        audio=audio,
+                    )
+                    if not put(chunk):
+                        return
             put(_End())
         except BaseException as error:  # handed to the consumer, which re-raises it
             put(_Failed(error))

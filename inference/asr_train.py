@@ -317,6 +317,7 @@ def _progress_callback(
     class Progress(Callback):
         def __init__(self) -> None:
             self.start = time.time()
+            self.lr: float | None = None  # the rate this step used (the step scheduler's runs after it)
 
         def on_train_batch_start(self, trainer: Any, *args: Any) -> None:
             if lr_by_time is None:
@@ -327,12 +328,13 @@ def _progress_callback(
             lr *= min(1.0, (trainer.global_step + 1) / warmup)
             for group in trainer.optimizers[0].param_groups:
                 group["lr"] = lr
+            self.lr = lr
 
         def on_train_batch_end(self, trainer: Any, module: Any, *args: Any) -> None:
             step = trainer.global_step
             if step % every == 0:
                 loss = trainer.callback_metrics.get("train_loss")
-                lr = trainer.optimizers[0].param_groups[0]["lr"]
+                lr = self.lr if self.lr is not None else trainer.optimizers[0].param_groups[0]["lr"]
                 print(
                     f"step {step} loss {float(loss) if loss is not None else float('nan'):.3f} "
                     f"lr {lr:.2e} {time.time() - self.start:.0f}s",

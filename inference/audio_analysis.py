@@ -29,6 +29,7 @@ Method
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,6 +146,8 @@ class AudioAnalysis:
     outcome: str  # answered | voicemail | no_answer | unreachable
     outcome_confidence: float  # 0..1
     detector_version: str = DETECTOR_VERSION
+    speech_segments: tuple[tuple[tuple[float, float], ...], ...] = ()
+    """Per channel, the ``(start_s, end_s)`` spans of speech after the last tone (what ASR listens to)."""
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -397,6 +400,16 @@ def _speech_mask(voice: np.ndarray, blocked: np.ndarray, cfg: DetectorConfig, ho
     return mask
 
 
+def _spans(mask: np.ndarray, t_of: Callable[[int], float], hop_s: float) -> tuple[tuple[float, float], ...]:
+    """A frame mask as ``(start_s, end_s)`` spans: each run from its first frame's centre minus half a hop
+    to its last frame's centre plus half a hop."""
+    starts, ends = _runs(mask)
+    return tuple(
+        (round(max(0.0, t_of(int(a)) - hop_s / 2), 4), round(t_of(int(b)) + hop_s / 2, 4))
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    )
+
+
 def _in_band(f: float, lo: float, hi: float) -> bool:
     return lo <= f <= hi
 
@@ -472,6 +485,7 @@ def _decide(
     speech_s = round(float(union.sum()) * hop_s, 3)
     first = np.flatnonzero(union)
     onset = round(t_of(int(first[0])) + cfg.onset_offset_s, 4) if first.size else None
+    segments = tuple(_spans(m, t_of, hop_s) for m in masks)
     agent_s = customer_s = None
     if channels >= 2:
         agent_s = round(float(masks[0].sum()) * hop_s, 3)
@@ -506,6 +520,7 @@ def _decide(
         outcome=outcome,
         outcome_confidence=round(float(conf), 3),
         detector_version=DETECTOR_VERSION,
+        speech_segments=segments,
     )
 
 

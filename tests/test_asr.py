@@ -23,6 +23,7 @@ from inference.asr import (
     merge_dialogue,
     model_id_for,
     plan_chunks,
+    plan_speech_chunks,
     stitch,
 )
 
@@ -59,9 +60,25 @@ def test_plan_chunks_last_shorter_and_ten_minutes() -> None:
         plan_chunks(1000, 8000, 0.0, 1.0, 1.0)
 
 
+def test_plan_speech_chunks_pads_joins_and_splits() -> None:
+    rate = 8000
+    spans = [(2.0, 3.0), (3.5, 4.0), (10.0, 40.0), (59.9, 61.0)]
+    chunks = plan_speech_chunks(spans, 60 * rate, rate, 25.0, 0.5, pad_s=0.3, join_s=1.0)
+    seconds = [(a / rate, b / rate) for a, b in chunks]
+    # 2-3 s and 3.5-4 s join (gap 0.5 s); 10-40 s is cut at 25 s with 0.5 s overlap; the last span is
+    # clipped to the recording
+    assert seconds == [(1.7, 4.3), (9.7, 34.7), (34.2, 40.3), (59.6, 60.0)]
+    assert plan_speech_chunks([], 60 * rate, rate, 25.0, 0.5, 0.3, 1.0) == []
+    apart = plan_speech_chunks([(2.0, 3.0), (5.0, 6.0)], 60 * rate, rate, 25.0, 0.5, 0.3, 1.0)
+    assert len(apart) == 2
+
+
 def test_chunking_id() -> None:
-    assert AsrConfig(model="m.nemo").chunking_id == "c25.0-o0.5"
-    assert AsrConfig(model="m.nemo", chunk_s=20, overlap_s=1).chunking_id == "c20.0-o1.0"
+    assert AsrConfig(model="m.nemo").chunking_id == "c25.0-o0.5-sp0.3-j1.0"
+    assert AsrConfig(model="m.nemo", speech_only=False).chunking_id == "c25.0-o0.5"
+    assert AsrConfig(model="m.nemo", chunk_s=20, overlap_s=1, speech_only=False).chunking_id == "c20.0-o1.0"
+    with pytest.raises(ValueError):
+        AsrConfig(model="m.nemo", speech_pad_s=-0.1)
 
 
 # ----------------------------------------------------------------------------------------- stitch
@@ -104,6 +121,12 @@ def test_stitch_text_overlap_merge() -> None:
 def test_stitch_no_false_overlap() -> None:
     result = stitch([(0.0, 25.0, "un deux", None), (24.5, 30.0, "trois quatre", None)], 0.5)
     assert result.text == "un deux trois quatre"
+
+
+def test_stitch_disjoint_chunks_keep_repeated_words() -> None:
+    """Chunks that share no audio (speech spans apart) cannot repeat each other: "oui" twice is said twice."""
+    result = stitch([(1.0, 2.0, "allo oui", None), (5.0, 6.0, "oui d'accord", None)], 0.5)
+    assert result.text == "allo oui oui d'accord"
 
 
 def test_stitch_one_chunk_passthrough() -> None:
@@ -263,8 +286,11 @@ def _counting(transcriber: Any) -> list[list[int]]:
 
 
 def _transcriber(path: Path, **kwargs: Any) -> Any:
+    """A transcriber of the tiny model; the machinery tests feed it white noise, which has no speech spans,
+    so they hear whole channels from the onset unless they ask for ``speech_only``."""
     from inference.asr import Transcriber
 
+    kwargs.setdefault("speech_only", False)
     return Transcriber(AsrConfig(model=str(path), device="cpu", torch_threads=1, **kwargs))
 
 
@@ -294,6 +320,39 @@ def test_transcriber_mono_stereo_and_no_speech(tiny_nemo: Path) -> None:
     assert mono.text == " ".join(s.text for s in mono.segments)
     dialogue = results["stereo"][2]
     assert all(line.startswith(("agent: ", "client: ")) for line in dialogue.text.splitlines())
+
+
+def test_transcriber_hears_only_speech_spans(tiny_nemo: Path) -> None:
+    """Stereo call, agent speaking 2-5 s and 9-11 s over a quiet line, customer silent: the model gets the
+    agent's padded spans only, the customer channel nothing, and segments stay inside the spans."""
+    from tests.test_audio_analysis import speech_like
+
+    rate = 16000
+    rng = np.random.default_rng(4)
+    agent = 0.002 * rng.standard_normal(14 * rate)
+    agent[2 * rate : 5 * rate] += speech_like(3.0, rate, seed=1)
+    agent[9 * rate : 11 * rate] += speech_like(2.0, rate, seed=2)
+    customer = 0.002 * rng.standard_normal(14 * rate)
+    t = _transcriber(tiny_nemo, speech_only=True, flush_timeout_s=30.0)
+    batches = _counting(t)
+    [(key, transcripts)] = list(
+        t.transcribe_calls([CallAudio("c", np.stack([agent, customer], 1), rate, 2.0)])
+    )
+    heard = sum(n for batch in batches for n in batch) / rate
+    assert 4.5 < heard < 6.5, heard  # about 3 + 2 s of speech plus padding, not 2 x 12 s from the onset
+    agent_t, customer_t, dialogue = transcripts
+    assert agent_t.chunking_id == "c25.0-o0.5-sp0.3-j1.0"
+    assert customer_t.text == "" and customer_t.segments == ()
+    assert agent_t.segments
+    assert all(s.start_s >= 1.5 and s.end_s <= 11.5 for s in agent_t.segments)
+    assert not any(5.5 < s.start_s < 8.5 for s in agent_t.segments)
+    assert dialogue.text.startswith("agent: ") and "client:" not in dialogue.text
+    # spans given by the caller (the stage passes the call-progress analysis) are used as they are
+    t2 = _transcriber(tiny_nemo, speech_only=True, flush_timeout_s=30.0)
+    batches2 = _counting(t2)
+    given = (((9.0, 10.0),), ())
+    list(t2.transcribe_calls([CallAudio("c", np.stack([agent, customer], 1), rate, 2.0, speech=given)]))
+    assert [n for batch in batches2 for n in batch] == [round(1.6 * rate)]
 
 
 def test_transcriber_batches_across_calls(tiny_nemo: Path) -> None:

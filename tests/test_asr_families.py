@@ -53,6 +53,8 @@ def _calls() -> list[CallAudio]:
 
 
 def _transcriber(path: Path, **kwargs: Any) -> Transcriber:
+    """White-noise inputs have no speech spans: the families are heard on whole channels from the onset."""
+    kwargs.setdefault("speech_only", False)
     return Transcriber(AsrConfig(model=str(path), device="cpu", torch_threads=1, **kwargs))
 
 
@@ -169,7 +171,9 @@ def test_flow_stage_reads_wavs_and_writes_rows(family_models: dict[str, Path], t
     from flows.config import Settings
     from flows.transcribe import _WORKER, _init_worker, _rows, _transcribe_group, asr_config
 
-    settings = Settings(asr_model=str(family_models["hybrid"]), asr_decoder="ctc", asr_device="cpu")
+    settings = Settings(
+        asr_model=str(family_models["hybrid"]), asr_decoder="ctc", asr_device="cpu", asr_speech_only=False
+    )
     config = asr_config(settings)
     mono, stereo, broken = tmp_path / "mono.wav", tmp_path / "stereo.wav", tmp_path / "broken.wav"
     soundfile.write(mono, noise(26.0, RATE, seed=5), RATE, subtype="PCM_16")

@@ -207,6 +207,15 @@ def test_answered_stereo_speech_on_one_channel() -> None:
     assert a.customer_speech_s is not None and a.customer_speech_s > 2.5
     assert a.agent_speech_s is not None and a.agent_speech_s < 0.1
     assert a.speech_onset_s == pytest.approx(r.size / RATE + 0.7, abs=0.15)
+    # what ASR will hear: nothing on the silent agent channel, the customer's speech within a frame or two
+    agent, customer = a.speech_segments
+    assert agent == ()
+    start = r.size / RATE + 0.7
+    assert customer[0][0] == pytest.approx(start, abs=0.15)
+    assert customer[-1][1] == pytest.approx(start + 5.0, abs=0.3)
+    assert all(s < e for s, e in customer) and sum(e - s for s, e in customer) == pytest.approx(
+        a.customer_speech_s, abs=0.05
+    )
     mono = analyse(sig[:, 1], RATE)
     assert mono.agent_speech_s is None and mono.customer_speech_s is None
 
