@@ -887,8 +887,9 @@ STYLE_WEIGHTS = {"written": 0.35, "asr_mono": 0.3, "asr_dialogue": 0.35}
 NOISE_LEVELS = (0.0, 0.03, 0.06, 0.1, 0.15)
 
 
-def make_call(rng: random.Random) -> LabelledCall:
-    """One random labelled call."""
+def make_labelled_turns(rng: random.Random) -> tuple[list[Turn], str, int, int, str]:
+    """One random call before it is written down: ``(turns, language code, call_type, behavior,
+    sentiment)``."""
     lang = ENGLISH if rng.random() < 0.12 else FRENCH
     call_type = rng.choices(range(5), weights=CALL_TYPE_WEIGHTS)[0]
     if call_type == 0:
@@ -897,6 +898,12 @@ def make_call(rng: random.Random) -> LabelledCall:
     else:
         behavior = int(rng.random() >= 0.35)
         turns, sentiment = _conversation(rng, lang, call_type, bool(behavior))
+    return turns, lang.code, call_type, behavior, sentiment
+
+
+def make_call(rng: random.Random) -> LabelledCall:
+    """One random labelled call."""
+    turns, _, call_type, behavior, sentiment = make_labelled_turns(rng)
     if rng.random() < 0.5:
         turns = _redact(turns)
     style = rng.choices(list(STYLE_WEIGHTS), weights=list(STYLE_WEIGHTS.values()))[0]

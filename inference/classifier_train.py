@@ -37,6 +37,7 @@ from typing import Any
 from inference.asr_model import normalize_text
 from inference.call_classifier import HEADS, CallClassifier, FitConfig, LabelledCall, fit
 from inference.classifier_corpus import SEED, generate_corpus, recognise
+from inference.hashing import file_sha256
 
 MODEL_FILE = "call-classifier.json"
 METRICS_FILE = "metrics.json"
@@ -48,6 +49,12 @@ NOISE_LEVEL = 0.1
 # the precision a trusted call type must reach at each of them, and the candidate thresholds.
 CALIBRATION_NOISE: tuple[float, ...] = (0.0, 0.15, 0.3, 0.45, 0.6)
 TRUST_PRECISION = 0.999
+# Noisy-channel calls (:mod:`inference.classifier_heard`): corpus calls spoken and transcribed by the bundled
+# speech model, from a seed of their own; each training one counts this many times in the fit.
+HEARD_SEED = 20261205
+HEARD_WEIGHT = 3
+DEFAULT_ASR_MODEL = Path(__file__).resolve().parent.parent / "models" / "asr" / "callaudit-fr-ctc-small.nemo"
+HEARD_CACHE = Path.home() / ".cache" / "callaudit-classifier-heard"
 THRESHOLD_GRID: tuple[float, ...] = tuple(round(0.30 + 0.01 * i, 2) for i in range(70))
 
 
@@ -212,12 +219,17 @@ def calibrate_trust_threshold(
     seed: int = SEED,
     levels: Sequence[float] = CALIBRATION_NOISE,
     precision: float = TRUST_PRECISION,
+    heard: Sequence[LabelledCall] = (),
 ) -> dict[str, Any]:
     """The lowest threshold of :data:`THRESHOLD_GRID` at which the call types at or above it are right at
-    least ``precision`` of the time at every noise level (the grid's last value if none reaches it), with
-    the coverage and precision it gives per level."""
-    scored: dict[float, list[tuple[float, bool]]] = {}
-    for level, calls in calibration_sets(heldout, seed, levels).items():
+    least ``precision`` of the time at every noise level and on the held-out ``heard`` calls (spoken and
+    recognised, when given), the grid's last value if none reaches it, with the coverage and precision it
+    gives per set."""
+    scored: dict[str, list[tuple[float, bool]]] = {}
+    sets = {f"{level:.2f}": calls for level, calls in calibration_sets(heldout, seed, levels).items()}
+    if heard:
+        sets["heard"] = list(heard)
+    for level, calls in sets.items():
         scored[level] = []
         for call in calls:
             pred = model.predict_detailed(call.text)
@@ -235,7 +247,7 @@ def calibrate_trust_threshold(
     per_level = {}
     for level, s in scored.items():
         coverage, prec = _trusted_share(s, chosen)
-        per_level[f"{level:.2f}"] = {
+        per_level[level] = {
             "n": len(s),
             "accuracy": round(sum(ok for _, ok in s) / len(s), 4),
             "trusted_share": round(coverage, 4),
@@ -246,6 +258,7 @@ def calibrate_trust_threshold(
         "precision_target": precision,
         "noise_levels": list(levels),
         "heldout_size": len(heldout),
+        "heard_heldout_size": len(heard),
         "levels": per_level,
         "min_precision_by_threshold": curve,
     }
@@ -278,22 +291,29 @@ def train(
     config: FitConfig | None = None,
     demo_size: int = DEMO_SIZE,
     log: Callable[[str], None] = print,
+    heard: int = 0,
+    heard_model: str | Path = DEFAULT_ASR_MODEL,
+    heard_cache: Path = HEARD_CACHE,
 ) -> TrainResult:
-    """Generate, fit, evaluate and write the model and its metrics into ``out``."""
+    """Generate, fit, evaluate and write the model and its metrics into ``out``. With ``heard``, that many
+    more calls are spoken and transcribed by ``heard_model`` (:mod:`inference.classifier_heard`); their
+    training share is fitted :data:`HEARD_WEIGHT` times, their held-out share is reported and calibrated."""
     out = Path(out)
     config = config or FitConfig(seed=seed)
     t0 = time.perf_counter()
     corpus = generate_corpus(size, seed)
     train_calls, heldout = split(corpus, HELDOUT_SHARE, seed)
     log(f"corpus {len(corpus)} calls ({len(train_calls)} train, {len(heldout)} held out)")
-    model = fit(train_calls, config)
+    heard_train, heard_heldout = _heard_split(heard, heard_model, seed, log, heard_cache)
+    model = fit(train_calls + heard_train * HEARD_WEIGHT, config)
     fit_s = time.perf_counter() - t0
     log(f"fitted in {fit_s:.1f} s, {model.meta['features']} features")
     model = replace(model, meta={**model.meta, "seed": seed, "corpus_size": size})
     model_path = model.save(out / MODEL_FILE)
     shipped = CallClassifier.load(model_path)
-    sets = {name: evaluate(shipped, calls) for name, calls in evaluation_sets(heldout, demo_size).items()}
-    trust = calibrate_trust_threshold(shipped, heldout, seed)
+    named = evaluation_sets(heldout, demo_size) | ({"heldout_heard": heard_heldout} if heard_heldout else {})
+    sets = {name: evaluate(shipped, calls) for name, calls in named.items()}
+    trust = calibrate_trust_threshold(shipped, heldout, seed, heard=heard_heldout)
     log(f"trust threshold {trust['threshold']} (call types at or above it right >= {TRUST_PRECISION})")
     metrics = {
         "seed": seed,
@@ -307,11 +327,32 @@ def train(
         "sets": sets,
         "trust": trust,
     }
+    if heard:
+        metrics["heard"] = {
+            "calls": heard,
+            "seed": HEARD_SEED,
+            "weight": HEARD_WEIGHT,
+            "asr_model": Path(heard_model).name,
+            "asr_model_sha256": file_sha256(str(heard_model)),
+        }
     metrics_path = out / METRICS_FILE
     metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log(table(sets))
     log(f"model {model_path} ({metrics['model_bytes'] / 1e6:.2f} MB), metrics {metrics_path}")
     return TrainResult(model_path, metrics_path, metrics)
+
+
+def _heard_split(
+    n: int, model: str | Path, seed: int, log: Callable[[str], None], cache: Path = HEARD_CACHE
+) -> tuple[list[LabelledCall], list[LabelledCall]]:
+    """(train, held-out) of ``n`` spoken-and-recognised calls; ([], []) when ``n`` is 0."""
+    if not n:
+        return [], []
+    from inference.classifier_heard import heard_calls
+
+    calls = heard_calls(n, HEARD_SEED, model, cache, log)
+    log(f"{len(calls)} calls spoken and recognised by {Path(model).name}")
+    return split(calls, HELDOUT_SHARE, seed)
 
 
 def calibrate(out: str | Path, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -322,7 +363,11 @@ def calibrate(out: str | Path, log: Callable[[str], None] = print) -> dict[str, 
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     seed, size = int(metrics["seed"]), int(metrics["corpus_size"])
     _, heldout = split(generate_corpus(size, seed), HELDOUT_SHARE, seed)
-    trust = calibrate_trust_threshold(CallClassifier.load(out / MODEL_FILE), heldout, seed)
+    heard = metrics.get("heard", {}).get("calls", 0)
+    _, heard_heldout = _heard_split(heard, DEFAULT_ASR_MODEL, seed, log)
+    trust = calibrate_trust_threshold(
+        CallClassifier.load(out / MODEL_FILE), heldout, seed, heard=heard_heldout
+    )
     metrics["trust"] = trust
     metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     log(json.dumps(trust, indent=2))
@@ -336,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("models/classifier"))
     p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="generated training calls")
     p.add_argument("--seed", type=int, default=SEED)
+    p.add_argument("--heard", type=int, default=0, help="more calls spoken and transcribed (noisy channel)")
+    p.add_argument(
+        "--heard-model", type=Path, default=DEFAULT_ASR_MODEL, help="the speech model that hears them"
+    )
     p.add_argument(
         "--calibrate", action="store_true", help="only recompute the trust threshold of the model in --out"
     )
@@ -343,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.calibrate:
         calibrate(a.out)
     else:
-        train(a.out, a.size, a.seed)
+        train(a.out, a.size, a.seed, heard=a.heard, heard_model=a.heard_model)
     return 0
 
 

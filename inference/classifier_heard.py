@@ -1,0 +1,131 @@
+"""Corpus calls spoken and recognised: the call classifier's noisy-channel training set.
+
+The classifier reads what the speech model writes, and on calls it never saw the bundled model writes
+French by sound ("je ne uis pane à la maison je suis andvoa"), not the clean text the corpus is made of;
+the corpus's simulated recognition errors (dropped, merged and misspelt words) are far milder. This
+module gives the classifier the real channel: each call of :mod:`inference.classifier_corpus` (its own
+phrasings; the demo generator's ``synth/phrases.py`` is never read) is spoken turn by turn with espeak-ng
+(agent and client in different voices), laid out as a mono mix or a stereo recording (agent left, client
+right) with pauses and a quiet line between turns, degraded like the ASR recipe's training audio (8 kHz
+telephone band with µ-law, or 16 kHz; noise 10–35 dB SNR), and transcribed by the pipeline's own
+:class:`inference.asr.Transcriber` (speech spans only, the stage's defaults) with the model given. The
+text the classifier gets is the one the classification stage reads: the merged dialogue of a stereo call,
+the mix of a mono one.
+
+The calls are cached as JSON lines under ``cache`` keyed by the model's sha256, the seed and the count:
+the recipe re-runs for free, and a retrained speech model gets a training set of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from inference import asr_corpus
+from inference.asr_train import SAMPLE_RATE, add_noise, band_pass, espeak, mulaw_round_trip
+from inference.call_classifier import LabelledCall
+from inference.classifier_corpus import ENGLISH, make_labelled_turns
+from inference.hashing import file_sha256
+
+ENGLISH_VOICES = ("en", "en-us", "en+m3", "en+f2")
+LINE_NOISE = 0.002  # amplitude of the quiet line between turns (before the SNR noise)
+
+
+def _voice(rng: random.Random, language: str, avoid: str | None = None) -> str:
+    if language == ENGLISH.code:
+        return rng.choice([v for v in ENGLISH_VOICES if v != avoid])
+    return rng.choice([v.name for v in asr_corpus.train_voices() if v.name != avoid])
+
+
+def spoken(
+    turns: Sequence[tuple[str, str]], language: str, rng: random.Random
+) -> tuple[np.ndarray, int] | None:
+    """The turns as a recording: ``(samples, rate)``, samples (n,) mono or (n, 2) agent/client; None when
+    espeak-ng says nothing for any turn."""
+    agent_voice = _voice(rng, language)
+    voices = {"agent": agent_voice, "client": _voice(rng, language, avoid=agent_voice)}
+    speed, pitch = rng.randint(130, 190), rng.randint(25, 75)
+    pieces: list[tuple[str, np.ndarray]] = []
+    for speaker, text in turns:
+        if not text.strip():
+            continue
+        audio = espeak(text, voices[speaker], speed + rng.randint(-10, 10), pitch, rng.randint(80, 160))
+        if audio.size:
+            pieces.append((speaker, audio / (np.abs(audio).max() + 1e-9) * rng.uniform(0.3, 0.9)))
+    if not pieces:
+        return None
+    gaps = [int(rng.uniform(0.2, 0.9) * SAMPLE_RATE) for _ in range(len(pieces) + 1)]
+    length = sum(a.size for _, a in pieces) + sum(gaps)
+    nprng = np.random.default_rng(rng.randrange(2**32))
+    out = LINE_NOISE * nprng.standard_normal((length, 2)).astype(np.float32)
+    at = gaps[0]
+    for (speaker, audio), gap in zip(pieces, gaps[1:], strict=True):
+        out[at : at + audio.size, 0 if speaker == "agent" else 1] += audio
+        at += audio.size + gap
+    stereo = rng.random() < 0.5
+    channels = [out[:, 0], out[:, 1]] if stereo else [out.sum(axis=1)]
+    telephone = rng.random() < 0.6
+    snr = rng.uniform(10, 35)
+    degraded = []
+    for channel in channels:
+        x = add_noise(channel, nprng, snr)
+        if telephone:
+            x = band_pass(x)
+            x = mulaw_round_trip(x / (np.abs(x).max() + 1e-9) * 0.8)
+        degraded.append(x)
+    samples = np.stack(degraded, axis=1) if stereo else degraded[0]
+    if telephone:
+        g = gcd(SAMPLE_RATE, 8000)
+        return resample_poly(samples, 8000 // g, SAMPLE_RATE // g, axis=0).astype(np.float32), 8000
+    return samples.astype(np.float32), SAMPLE_RATE
+
+
+def heard_calls(
+    n: int,
+    seed: int,
+    model: str | Path,
+    cache: Path,
+    log: Callable[[str], None] = print,
+    log_file: Path | None = None,
+) -> list[LabelledCall]:
+    """``n`` corpus calls (from ``seed``) as the speech model ``model`` transcribes them; cached."""
+    from inference.asr import AsrConfig, CallAudio, Transcriber
+
+    path = cache / f"heard-{file_sha256(str(model))[:12]}-s{seed}-n{n}.jsonl"
+    if path.exists():
+        calls = [LabelledCall(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
+        if len(calls) == n:
+            return calls
+    rng = random.Random(seed)
+    labelled = [make_labelled_turns(rng) for _ in range(n)]
+    transcriber = Transcriber(AsrConfig(model=str(model), device="cpu", log_file=log_file))
+
+    def recordings() -> Iterator[CallAudio]:
+        render_rng = random.Random(seed + 1)
+        for i, (turns, language, *_labels) in enumerate(labelled):
+            recording = spoken(turns, language, render_rng)
+            if recording is None:
+                recording = (np.zeros(8000, np.float32), 8000)
+            yield CallAudio(str(i), recording[0], recording[1], 0.0)
+            if (i + 1) % 100 == 0:
+                log(f"spoken and recognised {i + 1}/{n} calls")
+
+    texts: dict[int, str] = {}
+    for key, transcripts in transcriber.transcribe_calls(recordings()):
+        whole = [t for t in transcripts if t.channel in ("dialogue", "mix")]
+        texts[int(key)] = whole[0].text if whole else ""
+    calls = [
+        LabelledCall(texts.get(i, ""), call_type, behavior, sentiment)
+        for i, (_turns, _language, call_type, behavior, sentiment) in enumerate(labelled)
+    ]
+    cache.mkdir(parents=True, exist_ok=True)
+    lines = (json.dumps(asdict(call), ensure_ascii=False) + "\n" for call in calls)
+    path.write_text("".join(lines), encoding="utf-8")
+    return calls
