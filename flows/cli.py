@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -521,9 +522,21 @@ def build_parser() -> argparse.ArgumentParser:
 FLOW_COMMANDS = ("run", "demo", "evaluate")  # they run flows in this process: the terminal is kept quiet
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that ``finally`` blocks and ``atexit`` hooks run."""
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    raise Terminated(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     import psycopg
 
+    # A scheduler, `kill` or a container stop ends a command with SIGTERM, whose default action skips
+    # Python's exit hooks: the Prefect API server a flow command starts for itself (Prefect's ephemeral
+    # server, stopped by an atexit hook) and its worker pools would outlive it. `serve` installs its own.
+    signal.signal(signal.SIGTERM, _terminate)
     args = build_parser().parse_args(argv)
     if args.command in FLOW_COMMANDS:
         from flows.config import get_settings
@@ -532,6 +545,8 @@ def main(argv: list[str] | None = None) -> int:
         quiet_terminal(get_settings().log_file, verbose=args.verbose)
     try:
         return args.func(args)
+    except Terminated:
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         return 130
     except psycopg.OperationalError as exc:

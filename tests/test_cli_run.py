@@ -67,3 +67,52 @@ def test_evaluate_scores_the_run_against_the_sets_truth(cli_runs: CliRuns, tmp_p
     assert verdicts["rules"]["outcome_ok"].get("wrong", 0) == 0
     assert f"{orders} audited orders; rules 1–3 right for {orders}" in done.stdout
     assert figures["calls"] > 0 and figures["outcome_accuracy"] is not None
+
+
+def test_sigterm_ends_a_run_and_the_prefect_server_it_started(server_url: str, tmp_path) -> None:
+    """A scheduler, `kill` or a container stop ends `callaudit run` with SIGTERM: the command returns 143
+    and the Prefect API server it started for itself goes with it (SIGTERM's default action would skip
+    the exit hook that stops it)."""
+    import base64
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import psutil
+
+    from synth import generate
+    from tests.conftest import create_database
+
+    data = tmp_path / "data"
+    generate(data, orders=3, seed=78, day=DAY, progress=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CALLAUDIT_"))}
+    env.update(
+        DATABASE_URL=create_database(server_url, "sigterm"),
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        CALLAUDIT_STATE_DIR=str(tmp_path / "state"),
+        CALLAUDIT_VAULT_KEY=base64.b64encode(bytes(range(32))).decode(),
+    )
+    command = [
+        str(Path(sys.executable).with_name("callaudit")), "run", "--manifests", str(data / "manifests"),
+        "--calls", str(data / "calls.csv"), "--audio-root", str(data / "audio"), "--date", DAY.isoformat(),
+    ]  # fmt: skip
+    run = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server = None
+        deadline = time.monotonic() + 300
+        while server is None and run.poll() is None and time.monotonic() < deadline:
+            children = psutil.Process(run.pid).children(recursive=True)
+            server = next((c for c in children if "prefect.server.api.server" in " ".join(c.cmdline())), None)
+            time.sleep(0.2)
+        assert server is not None, "the run started no Prefect server"
+        time.sleep(2)  # the run is under way on its server
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=120) == 128 + signal.SIGTERM
+        _, alive = psutil.wait_procs([server], timeout=30)
+        assert not alive, f"the Prefect server {server.pid} outlived the run"
+    finally:
+        if run.poll() is None:
+            run.kill()
