@@ -1,6 +1,7 @@
 """Reproducible training recipe for the bundled call classifier (the ``local/`` LLM route's model).
 
-    python -m inference.classifier_train --out models/classifier [--size 20000] [--seed 20261120]
+    python -m inference.classifier_train --out models/classifier [--size 20000] [--seed 20261120] \
+        [--heard 900] [--heard-model models/asr/callaudit-fr-ctc-small.nemo]
 
 Generates the training corpus (:mod:`inference.classifier_corpus`), holds part of it out, fits
 (:func:`inference.call_classifier.fit`), then evaluates on three kinds of transcripts: the held-out share
@@ -15,11 +16,12 @@ The threshold is calibrated here, on the held-out split of this corpus only (nev
 calls, the second set or any report's seeds): the held-out calls are passed again through the corpus's
 recognition-error model at word error levels :data:`CALIBRATION_NOISE` (up to 60 %, four times the heaviest
 level the classifier was trained on, towards the error rates real speech recognition reaches on unfamiliar
-calls), and the threshold is the lowest value of :data:`THRESHOLD_GRID` at which, at every level, the call
-types at or above it are right at least :data:`TRUST_PRECISION` of the time (at most one wrong in a
-thousand: a wrong call type above the threshold can accuse a technician). It is written to
-``metrics.json`` (``trust``); ``python -m inference.classifier_train --calibrate`` recomputes it for the
-model already in ``--out`` without refitting. Measured for the bundled model: see ``metrics.json``.
+calls) — and, with ``--heard N``, on the held-out share of the spoken and recognised calls
+(:mod:`inference.classifier_heard`) — and the threshold is the lowest value of :data:`THRESHOLD_GRID` at
+which, on every set, the call types at or above it are right at least :data:`TRUST_PRECISION` of the time
+(at most one wrong in a thousand: a wrong call type above the threshold can accuse a technician). It is
+written to ``metrics.json`` (``trust``); ``python -m inference.classifier_train --calibrate`` recomputes it
+for the model already in ``--out`` without refitting. Measured for the bundled model: see ``metrics.json``.
 """
 
 from __future__ import annotations
