@@ -174,7 +174,7 @@ verdicts as (
         offer,
         motif,
         motif_key,
-        client_number,
+        client_pseudonym,
         ordered_on,
         suspended_on,
         expected_branch,
