@@ -6,7 +6,6 @@ malformed rows, unknown headers and unreadable audio go to ``ops.rejects``.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from pydantic import SecretStr
 
-from flows.config import REPO_ROOT, Settings, get_settings
+from flows.config import Settings, get_settings
 from flows.db import copy_rows, secret_url_parameter
 from flows.progress import progress_bar
 from flows.readers import Table, read_table
@@ -39,8 +38,6 @@ from inference.contract import (
     ContractError,
     DateBounds,
     ManifestName,
-    MotifRule,
-    check_motif,
     map_headers,
     parse_call_row,
     parse_manifest_name,
@@ -123,17 +120,7 @@ class IngestSummary:
         }
 
 
-MOTIF_RULES_SEED = REPO_ROOT / "dbt_project" / "seeds" / "motif_rules.csv"
-
-
 # ---------------------------------------------------------------------------------------------- helpers
-def motif_rules(path: Path = MOTIF_RULES_SEED) -> list[MotifRule]:
-    """The motif rules dbt audits by (the motif_rules seed): an audited row no rule knows is rejected at
-    load, with the known motifs in its reason, rather than audited under no rule."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [MotifRule(r["motif_key"], r["motif_pattern"]) for r in csv.DictReader(fh)]
-
-
 def date_bounds(settings: Settings) -> DateBounds:
     return DateBounds(settings.earliest_date, settings.latest_date)
 
@@ -311,7 +298,6 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
     contract = settings.contract()
     run_id = current_run_id()
     source = path.name  # the contract's name (type, offer, day) is the manifest's identity
-    bounds, rules = date_bounds(settings), motif_rules()
     with psycopg.connect(url) as conn:
         data, sha, recorded = _read_if_changed(conn, "manifest", path, source)
         if recorded == sha:  # same bytes as last time: nothing to parse, nothing to write
@@ -325,17 +311,13 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
             source,
             contract.headers[name.order_type],
             contract.required_columns,
-            lambda named: check_motif(
-                parse_manifest_row(
-                    named,
-                    name,
-                    settings.default_country_code,
-                    settings.national_number_length,
-                    bounds,
-                    contract.offers,
-                ),
-                contract.audited_status,
-                rules,
+            lambda named: parse_manifest_row(
+                named,
+                name,
+                settings.default_country_code,
+                settings.national_number_length,
+                date_bounds(settings),
+                contract.offers,
             ),
         )
         if whole is not None:

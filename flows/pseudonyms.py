@@ -21,7 +21,7 @@ import psycopg
 
 from flows.config import Settings
 from flows.db import copy_rows
-from flows.vault import _decode, fingerprint, open_vault
+from flows.vault import decode_key, fingerprint, open_vault
 
 LABEL = b"callaudit client_number pseudonym v1"
 PREFIX = "c_"
@@ -31,7 +31,7 @@ HEX_DIGITS = 20
 def pseudonym_key(settings: Settings, database_url: str) -> bytes:
     """``CALLAUDIT_PSEUDONYM_KEY``, else a key derived from the vault's (checked against the vault's rows)."""
     if settings.pseudonym_key:
-        return _decode(settings.pseudonym_key.get_secret_value(), "CALLAUDIT_PSEUDONYM_KEY")
+        return decode_key(settings.pseudonym_key.get_secret_value(), "CALLAUDIT_PSEUDONYM_KEY")
     vault = open_vault(database_url, settings)
     return hmac.new(vault.key, LABEL, hashlib.sha256).digest()
 

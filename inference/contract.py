@@ -209,30 +209,6 @@ class DateBounds:
 
 
 @dataclass(frozen=True)
-class MotifRule:
-    """One rule of the motif_rules seed: its key and its SQL LIKE pattern over the folded motif."""
-
-    key: str
-    pattern: str
-
-    def matches(self, motif: str) -> bool:
-        regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in fold(self.pattern))
-        return re.fullmatch(regex, fold(motif), re.DOTALL) is not None
-
-
-def check_motif(row: ManifestRow, audited_status: str, rules: list[MotifRule]) -> ManifestRow:
-    """An audited row whose motif no rule knows cannot be audited: a ContractError naming the known motifs
-    (a row that is not audited may carry any motif)."""
-    if fold(row.status) != fold(audited_status) or any(rule.matches(row.motif) for rule in rules):
-        return row
-    known = ", ".join(rule.key for rule in rules)
-    raise ContractError(
-        f"motif {row.motif!r} matches no rule of the motif_rules seed ({known}): the order cannot be "
-        "audited; fix the manifest or add a rule"
-    )
-
-
-@dataclass(frozen=True)
 class ManifestRow:
     order_type: str
     offer: str
