@@ -23,12 +23,13 @@ from psycopg.types.json import Jsonb
 
 from flows.config import Settings
 from flows.progress import progress_bar
-from flows.runtime import LLM_LIMIT, STAGE_RETRIES, WHOLE, Shard, limited, stage_lock
+from flows.runtime import LLM_LIMIT, STAGE_RETRIES, WHOLE, Shard, current_run_id, limited, stage_lock
 from flows.telemetry import StageMeter, StageTelemetry
 
 LLM_CALL_COLUMNS = (
     "request_key", "model", "prompt_version", "sha256", "call_id", "answered_by", "status", "raw_response",
     "parsed", "error", "tokens_in", "tokens_out", "latency_s", "cost_usd", "attempts", "rate_limited",
+    "transcript_chars", "transcript_truncated",
 )  # fmt: skip
 CLASSIFICATION_COLUMNS = (
     "sha256", "model", "prompt_version", "request_key", "call_id", "call_type", "behavior", "sentiment",
@@ -46,6 +47,8 @@ class ClassificationResult:
     tokens: int
     cost_usd: float
     requests: int = 0
+    truncated: int = 0  # requests whose transcript was cut to llm_max_transcript_chars
+    resent: int = 0  # requests sent again after a run died with them in flight (no answer stored)
     telemetry: StageTelemetry | None = None
 
 
@@ -53,9 +56,11 @@ class ClassificationResult:
 class Pending:
     sha256: str
     call_id: str | None
-    text: str
+    text: str  # what the request carries: the redacted transcript, cut to llm_max_transcript_chars
     request_key: str
     tokens: frozenset[str]
+    transcript_chars: int = 0  # the whole redacted transcript's length
+    truncated: bool = False
 
 
 def request_key(messages: list[dict[str, str]]) -> str:
@@ -96,14 +101,21 @@ def _store(conn: psycopg.Connection, items: list[Pending], model: str, result, v
         first.request_key, model, PROMPT_VERSION, first.sha256, first.call_id, result.model, result.status,
         result.raw_response, Jsonb(parsed) if parsed is not None else None, result.error, result.tokens_in,
         result.tokens_out, result.latency_s, result.cost_usd, result.attempts, result.rate_limited,
+        first.transcript_chars, first.truncated,
     )  # fmt: skip
     with conn.transaction():
         conn.execute(
-            f"insert into raw.llm_calls ({', '.join(LLM_CALL_COLUMNS)}) values ({', '.join(['%s'] * 16)}) "
+            f"insert into raw.llm_calls ({', '.join(LLM_CALL_COLUMNS)}) "
+            f"values ({', '.join(['%s'] * len(LLM_CALL_COLUMNS))}) "
             "on conflict (request_key, model, prompt_version) do update set "
             + ", ".join(f"{c} = excluded.{c}" for c in LLM_CALL_COLUMNS[3:])
             + ", created_at = now()",
             call_row,
+        )
+        conn.execute(
+            "update raw.llm_requests set answered_at = now() "
+            "where request_key = %s and model = %s and prompt_version = %s",
+            [first.request_key, model, PROMPT_VERSION],
         )
         conn.execute(
             "delete from raw.llm_audit where request_key = %s and model = %s and prompt_version = %s",
@@ -119,6 +131,31 @@ def _store(conn: psycopg.Connection, items: list[Pending], model: str, result, v
             for item in items:
                 _reuse(conn, item, model)
     return trusted
+
+
+def _record_sent(conn: psycopg.Connection, item: Pending, model: str, run_id: str | None) -> bool:
+    """Write that a request is about to be sent, before it is (committed at once). Returns whether it had
+    been sent before and never answered: a run died with it in flight, and asking again may pay twice."""
+    from inference.llm_schema import PROMPT_VERSION
+
+    key = [item.request_key, model, PROMPT_VERSION]
+    with conn.transaction():
+        before = conn.execute(
+            "select answered_at is null from raw.llm_requests "
+            "where request_key = %s and model = %s and prompt_version = %s for update",
+            key,
+        ).fetchone()
+        in_flight = before is not None and before[0]
+        conn.execute(
+            """insert into raw.llm_requests as r
+                 (request_key, model, prompt_version, sha256, call_id, run_id)
+               values (%s, %s, %s, %s, %s, %s)
+               on conflict (request_key, model, prompt_version) do update set
+                 sends = r.sends + 1, unanswered_resends = r.unanswered_resends + %s,
+                 run_id = excluded.run_id, last_sent_at = now(), answered_at = null""",
+            [*key, item.sha256, item.call_id, run_id, int(in_flight)],
+        )
+    return in_flight
 
 
 def _reuse(conn: psycopg.Connection, item: Pending, model: str) -> None:
@@ -156,7 +193,7 @@ def classify_calls(database_url: str, settings: Settings, shard: Shard = WHOLE) 
 def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> ClassificationResult:
     from inference.llm import CallRequest, classify_many, load_llm_config
     from inference.llm_audit import audit
-    from inference.llm_schema import PROMPT_VERSION, build_messages
+    from inference.llm_schema import PROMPT_VERSION, build_messages, fit_transcript
 
     logger = get_run_logger()
     meter = StageMeter("classification")
@@ -175,7 +212,9 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
         todo: dict[str, list[Pending]] = {}
         known = reused = 0
         for sha, call_id, text, tokens in _latest_redacted(conn):
-            item = Pending(sha, call_id, text, request_key(build_messages(text)), frozenset(tokens))
+            sent, cut = fit_transcript(text, settings.llm_max_transcript_chars)
+            key = request_key(build_messages(sent))
+            item = Pending(sha, call_id, sent, key, frozenset(tokens), len(text.strip()), cut)
             if not shard.holds(item.request_key):
                 continue
             if item.request_key not in answered:
@@ -198,7 +237,8 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
             "classification", reused, known, 0, 0, 0, 0.0, telemetry=meter.done(known, model=model)
         )
 
-    counts = {"failed": 0, "untrusted": 0, "tokens": 0, "cost": 0.0}
+    counts = {"failed": 0, "untrusted": 0, "tokens": 0, "cost": 0.0, "resent": 0}
+    run_id = current_run_id()
     with (
         psycopg.connect(database_url) as conn,
         progress_bar("classification", total=sum(len(i) for i in todo.values())) as advance,
@@ -226,9 +266,27 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
                 meter.observe(result.latency_s * len(items), len(items))
             advance(len(items))
 
-        requests = [CallRequest(key=key, transcript=items[0].text) for key, items in todo.items()]
+        def requests():  # pulled by a worker just before it sends the request: recorded first
+            for key, items in todo.items():
+                counts["resent"] += _record_sent(conn, items[0], model, run_id)
+                yield CallRequest(key=key, transcript=items[0].text)
+
         with limited(LLM_LIMIT):  # one slot per running classification stage, across runs and workers
-            asyncio.run(classify_many(requests, config, on_result, model=model))
+            asyncio.run(classify_many(requests(), config, on_result, model=model))
+    truncated = sum(1 for items in todo.values() if items[0].truncated)
+    if truncated:
+        logger.warning(
+            "classification: %d request(s) carried a transcript cut to %d characters "
+            "(raw.llm_calls.transcript_truncated)",
+            truncated,
+            settings.llm_max_transcript_chars,
+        )
+    if counts["resent"]:
+        logger.warning(
+            "classification: %d request(s) sent again: a run died while they were in flight "
+            "(raw.llm_requests.unanswered_resends)",
+            counts["resent"],
+        )
     recordings = sum(len(items) for items in todo.values())
     logger.info(
         "classification (%s, %s): %d requests for %d recordings, %d already classified, %d from stored "
@@ -253,5 +311,7 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
         counts["tokens"],
         round(counts["cost"], 6),
         requests=len(todo),
+        truncated=truncated,
+        resent=counts["resent"],
         telemetry=meter.done(known, model=model, requests=len(todo), tokens=counts["tokens"]),
     )

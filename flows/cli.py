@@ -120,8 +120,14 @@ def where_next() -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from flows.daily import daily_compliance
+    from flows.config import get_settings
+    from flows.daily import check_prefixes, daily_compliance, resolve_inputs
+    from flows.day import parse_prefixes, yesterday
 
+    settings = get_settings()
+    manifests, _, _ = resolve_inputs(settings, str(args.manifests), str(args.calls), args.audio_root)
+    day = args.date or yesterday(settings.timezone)
+    check_prefixes(settings, manifests, day, parse_prefixes(args.prefix), need_files=True)
     started = time.perf_counter()
     summary = daily_compliance(
         date=args.date,

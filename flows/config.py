@@ -7,6 +7,7 @@ repository root); the defaults below are the documented behaviour of a fresh che
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -55,6 +56,28 @@ class Settings(BaseSettings):
         "Unset: <state_dir>/reports.",
     )
     audio_workers: int = Field(default=2, description="Parallel readers for audio metadata.")
+    max_recording_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Longest recording analysed (seconds); a longer one is quarantined as unanalysable "
+        "(ops.rejects) and its order goes to review. Bounds ASR time and the transcript sent to the LLM.",
+    )
+    llm_max_transcript_chars: int = Field(
+        default=20_000,
+        ge=100,
+        description="Most characters of a redacted transcript sent in one LLM request; a longer one is cut "
+        "(its start and its end kept) and the request is flagged transcript_truncated in raw.llm_calls.",
+    )
+    earliest_date: date = Field(
+        default=date(2000, 1, 1),
+        description="Earliest date or call start accepted in manifests and call records; an earlier one "
+        "quarantines its row (ops.rejects).",
+    )
+    latest_date: date = Field(
+        default=date(2099, 12, 31),
+        description="Latest date or call start accepted in manifests and call records; a later one "
+        "quarantines its row (ops.rejects).",
+    )
     run_gx: bool = Field(default=True, description="Run the Great Expectations checkpoint at the end.")
     asr_model: str = Field(
         default=str(REPO_ROOT / "models" / "asr" / "callaudit-fr-ctc-small.nemo"),
@@ -79,6 +102,11 @@ class Settings(BaseSettings):
         default=None,
         description="Base64 32-byte key encrypting the PII vault (callaudit vault new-key). "
         "Unset: a demo key is made in <state_dir>/vault.key.",
+    )
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="Base64 32-byte key of the customers' pseudonyms in the marts (client_pseudonym, an HMAC "
+        "of the number). Unset: derived from the vault key, so a vault rotation changes every pseudonym.",
     )
     redact_languages: tuple[str, ...] = Field(
         default=("fr", "en"), description="spaCy pipelines for redaction."

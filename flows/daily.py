@@ -16,7 +16,7 @@ from flows.config import Settings, get_settings
 from flows.day import parse_prefixes, yesterday
 from flows.db import plain_url, ready_database, secret_url_parameter
 from flows.embed import embed_transcripts
-from flows.ingest import ingest
+from flows.ingest import ingest, select_manifests
 from flows.quality import gx_checkpoint
 from flows.redact import redact_transcripts
 from flows.report import write_day_report
@@ -31,6 +31,7 @@ from flows.run_summary import (
 )
 from flows.runtime import IO_RETRIES, Shard, current_run_id
 from flows.scaleout import make_task_runner, merge_results, shard_count
+from flows.storage import is_s3, parse_s3_uri
 from flows.telemetry import StageMeter, StageTelemetry
 from flows.transcribe import transcribe
 from flows.transform import dbt_build
@@ -68,9 +69,38 @@ def resolve_inputs(
         )
     if not Path(calls).is_file():
         raise FileNotFoundError(f"call records file {calls} does not exist (--calls / CALLAUDIT_CALLS_FILE)")
-    if not str(audio).startswith("s3://") and not Path(audio).is_dir():
+    if is_s3(str(audio)):
+        try:
+            parse_s3_uri(str(audio))
+        except ValueError as exc:
+            raise ValueError(f"audio root: {exc} (--audio-root / CALLAUDIT_AUDIO_ROOT)") from None
+    elif not Path(audio).is_dir():
         raise FileNotFoundError(f"audio root {audio} is not a folder (--audio-root / CALLAUDIT_AUDIO_ROOT)")
     return Path(manifests), Path(calls), str(audio)
+
+
+def check_prefixes(
+    settings: Settings, manifests: Path, day: dt.date, prefixes: list[str] | None, *, need_files: bool
+) -> None:
+    """Stop before anything runs when ``--prefix`` selects nothing: a prefix that is no manifest type or
+    TYPE_OFFER of the contract (a typo), or, with ``need_files`` (``callaudit run``: someone typed it), one
+    that no manifest of the day in the folder matches. A scheduled run or a backfill day with no file of
+    its prefix is an empty day, not an error."""
+    if not prefixes:
+        return
+    contract = settings.contract()
+    known = [f"{t}_{o}" for t in contract.types for o in contract.offers]
+    unknown = [p for p in prefixes if not any(k.startswith(p) for k in known)]
+    if unknown:
+        raise ValueError(
+            f"--prefix {','.join(unknown)} matches no manifest type: use TYPE or TYPE_OFFER, one of "
+            f"{', '.join(known)}"
+        )
+    if need_files and not select_manifests(manifests, settings, day, prefixes)[0]:
+        raise FileNotFoundError(
+            f"no manifest of {day.isoformat()} in {manifests} matches --prefix {','.join(prefixes)} "
+            f"(names like <TYPE>_<OFFER>_{day:%Y%m%d}.csv)"
+        )
 
 
 @secret_url_parameter
@@ -123,6 +153,7 @@ def daily_compliance(
     day = date or yesterday(settings.timezone)
     prefixes = parse_prefixes(prefix)
     manifests, calls, audio = resolve_inputs(settings, manifests_dir, calls_file, audio_root)
+    check_prefixes(settings, manifests, day, prefixes, need_files=False)
     run_id = current_run_id() or f"local-{dt.datetime.now(dt.UTC).isoformat()}"
     url = prepare_database()
     open_vault(url, settings)  # a missing or wrong vault key stops the run before it writes anything

@@ -24,12 +24,19 @@ from flows.config import Settings, get_settings
 from flows.db import copy_rows, secret_url_parameter
 from flows.progress import progress_bar
 from flows.readers import Table, read_table
-from flows.rejects import WHOLE_FILE_LOCATIONS, Reject, replace_file_rejects, replace_rejects
+from flows.rejects import (
+    WHOLE_FILE_LOCATIONS,
+    Reject,
+    insert_rejects,
+    replace_file_rejects,
+    replace_rejects,
+)
 from flows.runtime import IO_RETRIES, current_run_id, stage_lock
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
 from inference.audio_analysis import UnanalysableRecording, unanalysable_reason
 from inference.contract import (
     ContractError,
+    DateBounds,
     ManifestName,
     map_headers,
     parse_call_row,
@@ -114,6 +121,10 @@ class IngestSummary:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def date_bounds(settings: Settings) -> DateBounds:
+    return DateBounds(settings.earliest_date, settings.latest_date)
+
+
 def _recorded_sha(conn: psycopg.Connection, kind: str, source: str) -> str | None:
     row = conn.execute(
         "select sha256 from ops.source_files where source_kind = %s and source_path = %s", [kind, source]
@@ -301,7 +312,12 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
             contract.headers[name.order_type],
             contract.required_columns,
             lambda named: parse_manifest_row(
-                named, name, settings.default_country_code, settings.national_number_length
+                named,
+                name,
+                settings.default_country_code,
+                settings.national_number_length,
+                date_bounds(settings),
+                contract.offers,
             ),
         )
         if whole is not None:
@@ -334,7 +350,11 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
             {c: c for c in contract.call_columns},
             [c for c in contract.call_columns if c != "audio_path"],
             lambda named: parse_call_row(
-                named, settings.timezone, settings.default_country_code, settings.national_number_length
+                named,
+                settings.timezone,
+                settings.default_country_code,
+                settings.national_number_length,
+                date_bounds(settings),
             ),
         )
         if whole is not None:
@@ -386,14 +406,15 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
 UNANALYSABLE = {"unanalysable": True}  # payload of an audio reject whose calls go to review (rule 4)
 
 
-def describe_audio(root: AudioRoot, info: ObjectInfo) -> tuple:
+def describe_audio(root: AudioRoot, info: ObjectInfo, max_seconds: float | None = None) -> tuple:
     """(row for raw.audio_files) of one recording: sha256 of its bytes and what soundfile reads.
 
-    Raises UnanalysableRecording for a recording that decodes but holds nothing to analyse."""
+    Raises UnanalysableRecording for a recording that decodes but holds nothing to analyse, or that is
+    longer than ``max_seconds``."""
     local = root.local_path(info.path, info)
     sha = file_sha256(local)
     meta = soundfile.info(str(local))
-    reason = unanalysable_reason(int(meta.frames), int(meta.samplerate), int(meta.channels))
+    reason = unanalysable_reason(int(meta.frames), int(meta.samplerate), int(meta.channels), max_seconds)
     if reason is not None:
         raise UnanalysableRecording(reason)
     return (
@@ -411,9 +432,9 @@ def describe_audio(root: AudioRoot, info: ObjectInfo) -> tuple:
     )
 
 
-def _describe_or_reject(root: AudioRoot, info: ObjectInfo) -> tuple | Reject:
+def _describe_or_reject(root: AudioRoot, info: ObjectInfo, max_seconds: float) -> tuple | Reject:
     try:
-        return describe_audio(root, info)
+        return describe_audio(root, info, max_seconds)
     except UnanalysableRecording as exc:
         return Reject(info.path, "file", f"unanalysable recording: {exc}", UNANALYSABLE)
     except Exception as exc:  # soundfile/libsndfile and S3 errors alike: quarantine, keep going
@@ -436,10 +457,11 @@ def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadRe
                 "select distinct audio_path from raw.calls where audio_path is not null order by 1"
             ).fetchall()
         ]
-        known = {
+        known = {  # a recording longer than the limit (lowered since) is described, and rejected, again
             path: (etag, known_root)
             for path, etag, known_root in conn.execute(
-                "select audio_path, etag, audio_root from raw.audio_files"
+                "select audio_path, etag, audio_root from raw.audio_files where duration_s <= %s",
+                [settings.max_recording_s],
             ).fetchall()
         }
     todo: list[ObjectInfo] = []
@@ -462,7 +484,7 @@ def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadRe
         ThreadPoolExecutor(max_workers=max(1, settings.audio_workers)) as pool,
         progress_bar("audio metadata", total=len(todo)) as advance,
     ):
-        for result in pool.map(lambda info: _describe_or_reject(root, info), todo):
+        for result in pool.map(lambda info: _describe_or_reject(root, info, settings.max_recording_s), todo):
             (rejects.append if isinstance(result, Reject) else rows.append)(result)
             advance()
     with psycopg.connect(url) as conn:
@@ -481,11 +503,48 @@ def load_audio_metadata(url: str, audio_root: str, settings: Settings) -> LoadRe
             # described again: the analysis of its new content decides afresh
             replace_rejects(conn, "audio_analysis", source, [], run_id)
         stale = _drop_stale_recordings(conn, [r.source for r in rejects])
+        unmatched = _report_recordings_without_call(conn, root, wanted, run_id)
     if rejects:
         logger.warning("%d recording(s) quarantined in ops.rejects", len(rejects))
+    if unmatched:
+        logger.warning(
+            "%d recording(s) under %s have no call row (ops.rejects, source_kind %r)",
+            unmatched,
+            root.uri,
+            WITHOUT_CALL,
+        )
     if stale:
         logger.info("%d recording row(s) no call points to any more left raw.audio_files", stale)
     return LoadResult(root.uri, "loaded" if rows else "unchanged", len(rows), len(rejects))
+
+
+WITHOUT_CALL = "recording_without_call"  # ops.rejects kind: a recording under the root no call row names
+
+
+def _report_recordings_without_call(
+    conn: psycopg.Connection, root: AudioRoot, wanted: list[str], run_id: str | None
+) -> int:
+    """Report every recording under the audio root that no call row points to (a call missing from the
+    call records, or a file left over): one ops.rejects row each, replaced at every run of this root.
+    Nothing is read or loaded from them. Returns how many there are."""
+    named = set(wanted)
+    found = sorted(path for path in root.listing() if path not in named)
+    conn.execute(
+        "delete from ops.rejects where source_kind = %s and payload ->> 'audio_root' = %s",
+        [WITHOUT_CALL, root.uri],
+    )
+    rejects = [
+        Reject(
+            path,
+            "file",
+            "no call row points to this recording: it is not audited (is its call missing from the call "
+            "records?)",
+            {"audio_root": root.uri},
+        )
+        for path in found
+    ]
+    insert_rejects(conn, WITHOUT_CALL, rejects, run_id)
+    return len(found)
 
 
 def _drop_stale_recordings(conn: psycopg.Connection, rejected: list[str]) -> int:

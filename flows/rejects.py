@@ -50,7 +50,7 @@ def replace_rejects(
     conn.execute(
         "delete from ops.rejects where source_kind = %s and source = %s", [source_kind, printable(source)]
     )
-    _insert(conn, source_kind, rejects, run_id)
+    insert_rejects(conn, source_kind, rejects, run_id)
 
 
 def replace_file_rejects(
@@ -62,10 +62,13 @@ def replace_file_rejects(
         "delete from ops.rejects where source_kind = %s and source = %s and location = any(%s)",
         [source_kind, printable(source), list(WHOLE_FILE_LOCATIONS)],
     )
-    _insert(conn, source_kind, rejects, run_id)
+    insert_rejects(conn, source_kind, rejects, run_id)
 
 
-def _insert(conn: psycopg.Connection, source_kind: str, rejects: list[Reject], run_id: str | None) -> None:
+def insert_rejects(
+    conn: psycopg.Connection, source_kind: str, rejects: list[Reject], run_id: str | None
+) -> None:
+    """Add rejects (the caller has removed the ones they replace)."""
     if not rejects:
         return
     with conn.cursor() as cur:

@@ -7,10 +7,10 @@ copied, never re-evaluated. The summary counts those values. The day's orders ar
 manifests (their ``source_file`` carries ``_<YYYYMMDD>.``), as in the daily flow's summary; the previous
 audited day is the latest earlier manifest day the marts hold orders from.
 
-Phone numbers: the analyst marts carry the customer's number (``client_number``) and the technician's line
-(``caller_number``) as plain E.164 digits; no pseudonymised column exists to copy. A file travels further
-than a database login, so the report prints no phone number at all: orders are named by type and order id,
-attempts by call id, which is what a compliance case cites.
+Phone numbers: the analyst marts carry the customer as a keyed pseudonym (``client_pseudonym``) and the
+technician's line (``caller_number``) as plain E.164 digits. A file travels further than a database login,
+so the report prints neither: orders are named by type and order id, attempts by call id, which is what a
+compliance case cites.
 
 Files are named ``callaudit-report_<YYYY-MM-DD>_<prefix>`` (``all`` without a prefix) and written
 atomically: each goes to a temporary name in the target folder, then ``os.replace`` puts it in place, so a

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -68,6 +69,27 @@ class LocalAudioRoot:
         return found
 
 
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>[^\x00-\x1f]*))?$")
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """(bucket, prefix) of ``s3://bucket/prefix``; a ValueError saying what is wrong for anything else
+    that names S3 (``s3:/b``, ``S3://b``, ``s3://``, ``s3://My_Bucket``): a typo stops a run before it
+    starts."""
+    match = _S3_URI.match(uri)
+    if match is None:
+        raise ValueError(
+            f"{uri!r} is not an S3 location: use s3://bucket/prefix (bucket: 3-63 lower-case letters, "
+            "digits, dots or hyphens)"
+        )
+    return match.group("bucket"), (match.group("prefix") or "").strip("/")
+
+
+def is_s3(uri: str) -> bool:
+    """``uri`` means S3 (well formed or not): it starts with ``s3:`` in any case."""
+    return uri[:3].lower() == "s3:"
+
+
 def s3_bucket(uri: str, settings: Settings):
     """The prefect-aws ``S3Bucket`` of ``s3://bucket/prefix`` (its folder set to the prefix) and the prefix,
     with the settings' credentials and endpoint."""
@@ -76,11 +98,7 @@ def s3_bucket(uri: str, settings: Settings):
 
     from flows.runtime import S3_TIMEOUTS
 
-    without_scheme = uri[len("s3://") :]
-    bucket, _, prefix = without_scheme.partition("/")
-    if not bucket:
-        raise ValueError(f"{uri!r} has no bucket name: use s3://bucket/prefix")
-    prefix = prefix.strip("/")
+    bucket, prefix = parse_s3_uri(uri)
     credentials = AwsCredentials(
         aws_access_key_id=settings.aws_access_key_id,
         aws_secret_access_key=settings.aws_secret_access_key,
@@ -127,7 +145,7 @@ class S3AudioRoot:
 
 
 def open_audio_root(uri: str, settings: Settings) -> AudioRoot:
-    if uri.startswith("s3://"):
+    if is_s3(uri):
         return S3AudioRoot(uri, settings)
     return LocalAudioRoot(uri)
 

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from flows.config import REPO_ROOT, Settings, get_settings
 from flows.db import dbt_env, plain_url, secret_url_parameter
+from flows.pseudonyms import refresh_pseudonyms
 from flows.runtime import stage_lock
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -61,9 +62,11 @@ def dbt_build(database_url: SecretStr, select: str | None = None) -> DbtSummary:
 
     One build at a time per warehouse (an advisory lock): dbt replaces tables, and it is not thread-safe
     within a process either (a backfill's days run side by side). The URL is a ``SecretStr`` (a plain
-    string is accepted and converted) so that the flow run's stored parameters never show its password."""
+    string is accepted and converted) so that the flow run's stored parameters never show its password.
+    The customers' pseudonyms are brought up to date first (flows/pseudonyms.py)."""
     url = plain_url(database_url)
     with stage_lock(url, "dbt-build"):
+        refresh_pseudonyms(url, get_settings())  # the marts show client_pseudonym, never the number
         return _dbt_build(url, select)
 
 

@@ -56,6 +56,11 @@ def _decode(text: str, origin: str) -> bytes:
     return key
 
 
+def decode_key(text: str, origin: str) -> bytes:
+    """A base64 32-byte key (the vault's, the pseudonyms'); a VaultKeyError naming ``origin`` if not."""
+    return _decode(text, origin)
+
+
 def key_file(settings: Settings) -> Path:
     """The demo key file, used when ``CALLAUDIT_VAULT_KEY`` is unset."""
     return settings.state_dir / "vault.key"

@@ -51,14 +51,22 @@ class UnanalysableRecording(ValueError):
     """A recording that decodes but holds nothing to analyse: no samples, an absurd rate, NaN/Inf samples."""
 
 
-def unanalysable_reason(frames: int, sample_rate: int, channels: int) -> str | None:
-    """Why a recording of this shape cannot be analysed, or None when it can."""
+def unanalysable_reason(
+    frames: int, sample_rate: int, channels: int, max_seconds: float | None = None
+) -> str | None:
+    """Why a recording of this shape cannot be analysed, or None when it can; ``max_seconds`` bounds its
+    length (the pipeline's ``max_recording_s``: a 3-hour file would make a 178k-character transcript)."""
     if not SAMPLE_RATES[0] <= sample_rate <= SAMPLE_RATES[1]:
         return f"sample rate {sample_rate} Hz is outside {SAMPLE_RATES[0]}-{SAMPLE_RATES[1]} Hz"
     if not 1 <= channels <= MAX_CHANNELS:
         return f"{channels} channels (1 to {MAX_CHANNELS} expected)"
     if frames < MIN_RECORDING_S * sample_rate:
         return f"{frames} frame(s) at {sample_rate} Hz: shorter than {MIN_RECORDING_S} s"
+    if max_seconds is not None and frames > max_seconds * sample_rate:
+        return (
+            f"{frames / sample_rate:.0f} s long: longer than the {max_seconds:g} s limit "
+            "(CALLAUDIT_MAX_RECORDING_S)"
+        )
     return None
 
 

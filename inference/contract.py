@@ -192,6 +192,23 @@ def required_text(value: object, column: str) -> str:
 
 
 @dataclass(frozen=True)
+class DateBounds:
+    """The dates a row may hold (settings ``earliest_date`` / ``latest_date``): a manifest date or a call's
+    start outside them (1900, 2999: a typo or a placeholder) quarantines the row."""
+
+    earliest: date
+    latest: date
+
+    def check(self, value: date, column: str) -> date:
+        if not self.earliest <= value <= self.latest:
+            raise ContractError(
+                f"{column} {value.isoformat()} is outside the accepted dates {self.earliest.isoformat()} to "
+                f"{self.latest.isoformat()} (CALLAUDIT_EARLIEST_DATE / CALLAUDIT_LATEST_DATE)"
+            )
+        return value
+
+
+@dataclass(frozen=True)
 class ManifestRow:
     order_type: str
     offer: str
@@ -253,14 +270,30 @@ def map_headers(headers: list[object], mapping: dict[str, str], required: list[s
 
 
 def parse_manifest_row(
-    cells: dict[str, object], name: ManifestName, country_code: str, national_length: int
+    cells: dict[str, object],
+    name: ManifestName,
+    country_code: str,
+    national_length: int,
+    bounds: DateBounds | None = None,
+    offers: list[str] | None = None,
 ) -> ManifestRow:
+    """One manifest row; ``bounds`` limits its dates, and an offer column naming another of ``offers``
+    than the file name's contradicts it (a label that names no known offer, "Fibre", is kept as written)."""
     raw_phone = cells.get("client_number")
     ordered_on = parse_date(cells.get("ordered_on"))
     suspended_on = parse_date(cells.get("suspended_on"))
+    if bounds is not None:
+        bounds.check(ordered_on, "ordered_on")
+        bounds.check(suspended_on, "suspended_on")
     if suspended_on < ordered_on:
         raise ContractError(f"suspended_on {suspended_on} is before ordered_on {ordered_on}")
     offer_label = cells.get("offer")
+    label = "" if offer_label is None else str(offer_label).strip().upper()
+    if offers and label in offers and label != name.offer:
+        raise ContractError(
+            f"offer {label!r} contradicts the file name's offer {name.offer!r}: the row belongs in "
+            f"{name.order_type}_{label}_{name.day:%Y%m%d}"
+        )
     return ManifestRow(
         order_type=name.order_type,
         offer=name.offer,
@@ -277,17 +310,24 @@ def parse_manifest_row(
 
 
 def parse_call_row(
-    cells: dict[str, object], timezone: str, country_code: str, national_length: int
+    cells: dict[str, object],
+    timezone: str,
+    country_code: str,
+    national_length: int,
+    bounds: DateBounds | None = None,
 ) -> CallRecord:
     raw_phone = cells.get("client_number")
     audio = str(cells.get("audio_path") or "").strip().lstrip("/")
+    start_time = parse_timestamp(cells.get("start_time"), timezone)
+    if bounds is not None:
+        bounds.check(start_time.date(), "start_time")
     return CallRecord(
         call_id=required_text(cells.get("call_id"), "call_id"),
         branch=required_text(cells.get("branch"), "branch"),
         caller_number=normalize_phone(cells.get("caller_number"), country_code, national_length),
         client_number=normalize_phone(raw_phone, country_code, national_length),
         client_number_raw=str(raw_phone).strip(),
-        start_time=parse_timestamp(cells.get("start_time"), timezone),
+        start_time=start_time,
         duration_s=parse_duration(cells.get("duration_s")),
         audio_path=audio or None,
     )

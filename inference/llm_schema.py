@@ -90,6 +90,22 @@ def build_messages(transcript: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+TRUNCATION_MARK = "\n[…]\n"
+
+
+def fit_transcript(transcript: str, max_chars: int) -> tuple[str, bool]:
+    """``transcript`` cut to at most ``max_chars`` characters for one request, and whether it was cut. A
+    cut keeps the first two thirds and the last third of the budget around a ``[…]`` line: how a call
+    starts (who, why) and how it ends (what was agreed) both reach the model."""
+    text = transcript.strip()
+    if len(text) <= max_chars:
+        return text, False
+    room = max(0, max_chars - len(TRUNCATION_MARK))
+    head = room * 2 // 3
+    tail = room - head
+    return text[:head].rstrip() + TRUNCATION_MARK + (text[-tail:].lstrip() if tail else ""), True
+
+
 def extract_transcript(messages: list[dict[str, Any]]) -> str:
     """The transcript inside the last user message built by :func:`build_messages` ('' if none)."""
     for message in reversed(messages):

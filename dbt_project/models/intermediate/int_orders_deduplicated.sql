@@ -21,6 +21,12 @@ motif_rules as (
 
 ),
 
+pseudonyms as (
+
+    select * from {{ ref('stg_vault__client_pseudonyms') }}
+
+),
+
 audited_rows as (
 
     select
@@ -76,6 +82,7 @@ final as (
         deduplicated.order_type,
         deduplicated.offer,
         deduplicated.client_number,
+        pseudonyms.client_pseudonym,
         deduplicated.ordered_on,
         deduplicated.suspended_on,
         deduplicated.motif,
@@ -94,6 +101,8 @@ final as (
     left join branch_map
         on deduplicated.order_type = branch_map.order_type
         and deduplicated.offer = branch_map.offer
+    left join pseudonyms
+        on deduplicated.client_number = pseudonyms.client_number
 
 )
 

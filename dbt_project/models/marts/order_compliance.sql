@@ -174,7 +174,7 @@ verdicts as (
         offer,
         motif,
         motif_key,
-        client_number,
+        client_pseudonym,
         ordered_on,
         suspended_on,
         expected_branch,
@@ -190,9 +190,21 @@ verdicts as (
         decided_outcome_ok as outcome_ok,
         decided_duplicate_ok as duplicate_ok,
         decided_outcome_ok is not null as is_outcome_evaluated,
-        -- weak evidence is never a verdict: a person decides rule 4, told why
-        decided_outcome_ok is null and weak_attempts > 0 as needs_review,
-        case when decided_outcome_ok is null and weak_attempts > 0 then weak_evidence end as review_reason,
+        -- weak evidence is never a verdict: a person decides rule 4, told why; so is a motif no rule knows
+        -- (rules 1-3 apply with at least 1 attempt, but nothing says which outcome the motif needs)
+        decided_outcome_ok is null and (weak_attempts > 0 or motif_key is null) as needs_review,
+        case
+            when decided_outcome_ok is null and (weak_attempts > 0 or motif_key is null) then
+                concat_ws(
+                    '; ',
+                    case
+                        when motif_key is null then
+                            'motif ''' || coalesce(motif, '') || ''' matches no rule of motif_rules: '
+                            || 'rule 4 cannot be checked'
+                    end,
+                    case when weak_attempts > 0 then weak_evidence end
+                )
+        end as review_reason,
         untrusted_attempts,
         decided_branch_ok and decided_attempts_ok and decided_gap_ok and coalesce(decided_outcome_ok, true)
             and decided_duplicate_ok as compliant,
