@@ -1,11 +1,14 @@
 """Speech recognition for call recordings with a NeMo model (CTC, or any NeMo ASR model with ``transcribe``).
 
-Each call is cut, from its speech onset, into fixed chunks that overlap a little (25 s / 0.5 s by default);
-chunks of many calls are batched together through the model, and each call's chunk texts are stitched
-back without repeating the overlap. Stereo recordings are transcribed per channel (0 = agent,
+Each channel of a call is heard where it has speech: the call-progress detector's voice-activity spans
+(after the last tone), padded and joined, and cut into chunks that overlap a little when a span is longer
+than a chunk (25 s / 0.5 s by default); ``AsrConfig.speech_only=False`` hears whole channels from the speech
+onset instead. Chunks of many calls are batched together through the model, and each call's chunk texts
+are stitched back without repeating the overlap. Stereo recordings are transcribed per channel (0 = agent,
 1 = customer) and merged into a turn-ordered dialogue.
 
-The pure helpers (:func:`plan_chunks`, :func:`stitch`, :func:`merge_dialogue`) need neither torch nor NeMo;
+The pure helpers (:func:`plan_chunks`, :func:`plan_speech_chunks`, :func:`stitch`, :func:`merge_dialogue`)
+need neither torch nor NeMo;
 :class:`Transcriber` imports NeMo when it is built (that import alone takes tens of seconds).
 """
 
@@ -767,7 +770,8 @@ class Transcriber:
     def transcribe_calls(self, calls: Iterable[CallAudio]) -> Iterator[tuple[str, list[Transcript]]]:
         """Yield ``(key, transcripts)`` for each call as soon as all its chunks are transcribed.
 
-        Mono: ``[mix]``; stereo: ``[agent, customer, dialogue]``; no onset (or no audio after it): ``[]``.
+        Mono: ``[mix]``; stereo: ``[agent, customer, dialogue]`` (a channel without speech has an empty
+        text); no onset, or no speech to hear on any channel: ``[]``.
         Calls come out in the order they finish, which is their input order except that a call without
         chunks is yielded as soon as it is read. Chunks of consecutive calls share batches of
         ``batch_size``; a partial batch runs once its oldest chunk has waited ``flush_timeout_s`` for more.
