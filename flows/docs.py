@@ -427,7 +427,7 @@ def docs_root(settings=None) -> Path:
 
 
 def gx_site_dir(gx_dir: Path) -> Path:
-    """Where the checkpoint's UpdateDataDocsAction writes the local site (expectations/checkpoint.py)."""
+    """Where the checkpoint's Data Docs build writes the local site (expectations/checkpoint.py)."""
     return gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 

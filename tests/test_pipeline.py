@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import DAY, Warehouse, run_daily
+from tests.conftest import DAY, Warehouse, exported, run_daily
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -419,11 +419,14 @@ def test_a_voicemail_message_never_contradicts_injoignable(first_run, warehouse_
         dbt_build(warehouse_clone, select="call_attempts+")
 
 
-def test_a_failed_expectation_fails_the_run_naming_table_and_check(
-    first_run, dataset: Path, warehouse_clone: str
-):
-    """Last in this module: it corrupts the warehouse behind the loader's back."""
-    from flows.daily import daily_compliance
+def test_a_failed_expectation_fails_the_run_naming_table_and_check(first_run, warehouse_clone: str):
+    """Last in this module: it corrupts the warehouse behind the loader's back. The daily run's last two
+    stages follow, on the models the corruption reaches: dbt rebuilds them, then the run's GX checkpoint
+    task fails (a failed task fails the daily run), naming the two corrupted tables and their checks and
+    no mart."""
+    from expectations.checkpoint import ExpectationsFailed
+    from flows.quality import gx_checkpoint
+    from flows.transform import dbt_build
 
     with psycopg.connect(warehouse_clone) as conn:
         conn.execute(
@@ -434,15 +437,11 @@ def test_a_failed_expectation_fails_the_run_naming_table_and_check(
             "delete from raw.manifest_rows where (source_path, row_number) = (select source_path, "
             "row_number from raw.manifest_rows order by 1, 2 limit 1)"
         )
-    state = daily_compliance(
-        date=DAY,
-        manifests_dir=str(dataset / "manifests"),
-        calls_file=str(dataset / "calls.csv"),
-        audio_root=str(dataset / "audio"),
-        return_state=True,
-    )
+    with exported(DBT_INDIRECT_SELECTION="empty"):  # the models only: their data tests ran on the warehouse
+        dbt_build(warehouse_clone, select="stg_raw__manifest_rows+ stg_raw__calls+")
+    state = gx_checkpoint(warehouse_clone, return_state=True)
     assert state.is_failed()
-    with pytest.raises(Exception) as failure:
+    with pytest.raises(ExpectationsFailed) as failure:
         state.result()
     message = str(failure.value)
     assert "raw.calls: expect_column_values_to_match_regex(column='caller_number'" in message

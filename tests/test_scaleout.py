@@ -1,16 +1,18 @@
-"""Scale-out and operations on real parts: the Dask task runner on a local cluster of 2 workers gives the
-same marts as the default threads; a backfill runs its days as subflows side by side without double work;
-every run leaves its stage telemetry in ops.stage_runs and its artifacts in Prefect."""
+"""Scale-out and operations on real parts: the Dask task runner on a local cluster of 2 workers makes the
+same per-call results as the default threads (on a subset of the shared warehouse's recordings); a backfill
+runs its days as subflows side by side without double work; every run leaves its stage telemetry in
+ops.stage_runs and its artifacts in Prefect."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.conftest import DAY, Warehouse, create_database
+from tests.conftest import DAY, Warehouse, clone_database
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -21,22 +23,6 @@ PER_CALL_TABLES = {
     "raw.classifications": "sha256",
     "raw.transcript_embeddings": "sha256",
 }
-
-
-def marts(url: str) -> dict[str, list[tuple]]:
-    """Every verdict and attempt column an analyst reads, in a stable order."""
-    with psycopg.connect(url) as conn:
-        return {
-            "order_compliance": conn.execute(
-                """select order_type, order_id, attempts, counted_attempts, branch_ok, attempts_ok, gap_ok,
-                          outcome_ok, duplicate_ok, compliant, needs_review, reasons
-                   from marts.order_compliance order by 1, 2"""
-            ).fetchall(),
-            "call_attempts": conn.execute(
-                """select call_id, order_id, outcome, call_type, is_duplicate
-                   from marts.call_attempts order by 1, 2"""
-            ).fetchall(),
-        }
 
 
 def per_call_counts(url: str) -> dict[str, int]:
@@ -59,39 +45,142 @@ def threads_run(warehouse: Warehouse):
     return warehouse.run
 
 
-@pytest.fixture(scope="module")
-def dask_database(server_url: str) -> str:
-    return create_database(server_url, "t_dask")
+# What the per-call stages write, each row without its timestamp, in a stable order (compared across runners).
+STAGE_ROWS = {
+    "raw.audio_analysis": """select sha256, detector_version, outcome, outcome_confidence, ring_bursts,
+                                    voicemail_beeps, sit_tones, speech_onset_s, speech_s, agent_speech_s,
+                                    customer_speech_s
+                             from raw.audio_analysis""",
+    "raw.audio_tones": """select sha256, detector_version, kind, start_s, end_s, frequency_hz
+                          from raw.audio_tones""",
+    "raw.transcripts": """select sha256, model_id, chunking_id, channel, call_id, text, confidence, segments
+                          from raw.transcripts""",
+    "raw.transcript_segments": """select sha256, model_id, chunking_id, channel, segment_index, start_s,
+                                         end_s, text, confidence
+                                  from raw.transcript_segments""",
+    "raw.redacted_transcripts": """select sha256, asr_model_id, chunking_id, channel, redactor_version,
+                                          call_id, text, entities, entity_types
+                                   from raw.redacted_transcripts""",
+    "raw.classifications": """select sha256, model, prompt_version, request_key, call_id, call_type, behavior,
+                                     sentiment, summary, action_items, is_trusted, call_type_confidence
+                              from raw.classifications""",
+    "raw.transcript_embeddings": """select sha256, model, text_hash, call_id, dimension, embedding::text
+                                    from raw.transcript_embeddings""",
+}
+SUBSET_SPOKEN, SUBSET_SILENT = 4, 2  # recordings with speech (every stage), without (audio analysis only)
+
+
+def stage_rows(url: str, keys: list[str]) -> dict[str, list[tuple]]:
+    """Every per-call row of the recordings ``keys`` (sha256s), in a stable order; an embedding as the
+    tuple of its components."""
+
+    def plain(value):
+        if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+            return tuple(float(x) for x in value[1:-1].split(","))
+        return value
+
+    with psycopg.connect(url) as conn:
+        return {
+            table: sorted(
+                (
+                    tuple(plain(v) for v in row)
+                    for row in conn.execute(f"{sql} where sha256 = any(%s)", [keys])
+                ),
+                key=lambda row: repr(row[:5]),
+            )
+            for table, sql in STAGE_ROWS.items()
+        }
+
+
+def differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]], tolerance: float = 1e-4) -> list:
+    """The rows that differ between two ``stage_rows``: text, counts and labels exactly, numbers within
+    ``tolerance`` (a worker process's model may differ from another's in the last bits of a float)."""
+
+    def same(x, y) -> bool:
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            return len(x) == len(y) and all(same(i, j) for i, j in zip(x, y, strict=True))
+        if isinstance(x, float) and isinstance(y, float):
+            return abs(x - y) <= tolerance
+        return x == y
+
+    found = []
+    for table in STAGE_ROWS:
+        if len(a[table]) != len(b[table]):
+            found.append((table, len(a[table]), len(b[table])))
+            continue
+        found += [(table, x, y) for x, y in zip(a[table], b[table], strict=True) if not same(x, y)]
+    return found
+
+
+@dataclass(frozen=True)
+class DaskInference:
+    """The inference subflow on the Dask runner over a subset of the warehouse's recordings."""
+
+    url: str  # a copy of the warehouse whose subset's per-call rows were removed, then made again
+    recordings: list[str]
+    spoken: list[str]
+    results: list  # the merged StageResult of each per-call stage, in order
 
 
 @pytest.fixture(scope="module")
-def dask_run(threads_run, dataset: Path, dask_database: str, tmp_path_factory: pytest.TempPathFactory):
-    """The same inputs through the Dask task runner: a local cluster of 2 worker processes, 2 shards (its
-    report to a folder of its own: the state dir keeps the shared warehouse's)."""
-    from flows.daily import daily_compliance
+def dask_run(threads_run, server_url: str, warehouse: Warehouse) -> DaskInference:
+    """The per-call stages (the ``infer-calls`` subflow, the only part a task runner changes) through the
+    Dask task runner (a local cluster of 2 worker processes, 2 shards) on a small subset of the recordings
+    the threads runner analysed for the shared warehouse: on a copy of it, the subset's per-call rows are
+    removed, so that the Dask run makes them again."""
+    from pydantic import SecretStr
 
+    from flows.config import get_settings
+    from flows.daily import infer_calls
+    from flows.scaleout import make_task_runner, shard_count
+
+    url = clone_database(server_url, warehouse.url, "t_dask")
+    with psycopg.connect(url) as conn:
+        spoken = [
+            r[0]
+            for r in conn.execute(
+                "select distinct sha256 from raw.transcripts order by 1 limit %s", [SUBSET_SPOKEN]
+            )
+        ]
+        silent = [
+            r[0]
+            for r in conn.execute(
+                """select sha256 from raw.audio_analysis a where speech_onset_s is null
+                   and not exists (select 1 from ops.rejects r where r.source_kind = 'audio_analysis'
+                                   and r.source in (select audio_path from raw.audio_files f
+                                                    where f.sha256 = a.sha256))
+                   order by 1 limit %s""",
+                [SUBSET_SILENT],
+            )
+        ]
+        recordings = spoken + silent
+        for table in reversed(list(STAGE_ROWS)):
+            conn.execute(f"delete from {table} where sha256 = any(%s)", [recordings])
     mp = pytest.MonkeyPatch()
-    mp.setenv("DATABASE_URL", dask_database)
-    mp.setenv("CALLAUDIT_REPORT_DIR", str(tmp_path_factory.mktemp("dask-reports")))
     mp.setenv("CALLAUDIT_TASK_RUNNER", "dask")
     mp.setenv("CALLAUDIT_DASK_WORKERS", "2")
     try:
-        return daily_compliance(
-            date=DAY,
-            manifests_dir=str(dataset / "manifests"),
-            calls_file=str(dataset / "calls.csv"),
-            audio_root=str(dataset / "audio"),
+        settings = get_settings()
+        results = infer_calls.with_options(task_runner=make_task_runner(settings))(
+            SecretStr(url), shard_count(settings)
         )
     finally:
         mp.undo()
+    return DaskInference(url, recordings, spoken, results)
 
 
-def test_dask_runner_on_two_workers_gives_the_same_marts(threads_run, dask_run, database_url, dask_database):
-    assert dask_run.orders == threads_run.orders > 0
-    assert per_call_counts(dask_database) == per_call_counts(database_url)
-    threads, dask = marts(database_url), marts(dask_database)
-    assert dask["order_compliance"] == threads["order_compliance"]
-    assert dask["call_attempts"] == threads["call_attempts"]
+def test_dask_runner_on_two_workers_gives_the_same_per_call_results(threads_run, dask_run, database_url):
+    heard, transcribed, redacted, classified, embedded = dask_run.results
+    assert len(dask_run.spoken) == SUBSET_SPOKEN and len(dask_run.recordings) == SUBSET_SPOKEN + SUBSET_SILENT
+    assert heard.processed == len(dask_run.recordings)
+    assert transcribed.processed == redacted.processed == len(dask_run.spoken)
+    assert classified.processed == embedded.processed == len(dask_run.spoken)
+    threads, dask = (
+        stage_rows(database_url, dask_run.recordings),
+        stage_rows(dask_run.url, dask_run.recordings),
+    )
+    assert all(threads[t] for t in STAGE_ROWS), {t: len(rows) for t, rows in threads.items()}
+    assert not differences(dask, threads), differences(dask, threads)[:3]
 
 
 def test_dask_run_split_each_per_call_stage_into_two_shards(dask_run):
@@ -110,9 +199,9 @@ def test_dask_run_split_each_per_call_stage_into_two_shards(dask_run):
     for run in task_runs:
         per_stage[run.task_key.rsplit("-", 1)[0]] = per_stage.get(run.task_key.rsplit("-", 1)[0], 0) + 1
     assert sorted(per_stage.values()) == [2, 2, 2, 2, 2], per_stage
-    stages = {t.stage: t for t in dask_run.stages}
-    assert stages["transcription"].detail.get("shards") == 2
-    assert stages["transcription"].items == dask_run.recordings_transcribed > 0
+    transcribed = dask_run.results[1]
+    assert transcribed.telemetry.detail.get("shards") == 2
+    assert transcribed.telemetry.items == transcribed.processed > 0
 
 
 def test_every_stage_of_a_run_is_in_ops_stage_runs(threads_run, database_url: str) -> None:

