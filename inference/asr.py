@@ -185,13 +185,15 @@ def plan_speech_chunks(
     overlap_s: float,
     pad_s: float,
     join_s: float,
+    floor_s: float = 0.0,
 ) -> list[tuple[int, int]]:
-    """Sample ranges ``[start, end)`` covering a channel's speech spans: each span widened by ``pad_s``,
-    spans closer than ``join_s`` joined, and a region longer than ``chunk_s`` cut like
-    :func:`plan_chunks`. ``[]`` when the channel has no speech."""
+    """Sample ranges ``[start, end)`` covering a channel's speech spans: each span widened by ``pad_s``
+    (never before ``floor_s``, the speech onset: what precedes it is ringing or a beep), spans closer than
+    ``join_s`` joined, and a region longer than ``chunk_s`` cut like :func:`plan_chunks`. ``[]`` when the
+    channel has no speech."""
     regions: list[list[float]] = []
     for start, end in sorted(spans):
-        lo, hi = max(0.0, start - pad_s), min(n_samples / rate, end + pad_s)
+        lo, hi = max(0.0, floor_s, start - pad_s), min(n_samples / rate, end + pad_s)
         if hi <= lo:
             continue
         if regions and lo - regions[-1][1] <= join_s:
@@ -662,10 +664,9 @@ class Transcriber:
         if len(speech) < len(lengths):  # fewer channels analysed than heard: every channel gets them all
             union = tuple(span for channel in speech for span in channel)
             speech = tuple(union for _ in lengths)
+        cut = (cfg.chunk_s, cfg.overlap_s, cfg.speech_pad_s, cfg.speech_join_s, call.onset_s)
         return [
-            plan_speech_chunks(
-                spans, n, call.sample_rate, cfg.chunk_s, cfg.overlap_s, cfg.speech_pad_s, cfg.speech_join_s
-            )
+            plan_speech_chunks(spans, n, call.sample_rate, *cut)
             for spans, n in zip(speech, lengths, strict=False)
         ]
 

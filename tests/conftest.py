@@ -216,25 +216,35 @@ class CliRuns:
     env: dict[str, str]
 
 
-@pytest.fixture(scope="session")
-def cli_runs(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> CliRuns:
+def cli_run_setup(
+    server_url: str, root: Path, database: str, orders: int, seed: int
+) -> tuple[Path, dict[str, str], list[str]]:
+    """A generated data set under ``root``, the environment of a user's terminal (a database of its own,
+    its own Prefect home and state folder, no inherited PREFECT_/CALLAUDIT_ variable) and the
+    ``callaudit run`` command that audits the data set."""
     from synth import generate
 
-    root = tmp_path_factory.mktemp("cli-run")
     data = root / "data"
-    generate(data, orders=10, seed=77, day=DAY, progress=False)
+    generate(data, orders=orders, seed=seed, day=DAY, progress=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CALLAUDIT_"))}
     env.update(
-        DATABASE_URL=create_database(server_url, "cli"),
+        DATABASE_URL=create_database(server_url, database),
         PREFECT_HOME=str(root / "prefect-home"),
         CALLAUDIT_STATE_DIR=str(root / "state"),
         CALLAUDIT_VAULT_KEY=base64.b64encode(bytes(range(32))).decode(),
-        COLUMNS="120",
     )
     command = [
         str(Path(sys.executable).with_name("callaudit")), "run", "--manifests", str(data / "manifests"),
         "--calls", str(data / "calls.csv"), "--audio-root", str(data / "audio"), "--date", DAY.isoformat(),
     ]  # fmt: skip
+    return data, env, command
+
+
+@pytest.fixture(scope="session")
+def cli_runs(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> CliRuns:
+    root = tmp_path_factory.mktemp("cli-run")
+    data, env, command = cli_run_setup(server_url, root, "cli", orders=10, seed=77)
+    env["COLUMNS"] = "120"
     terminals = []
     for _ in range(2):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1500, check=False)

@@ -36,6 +36,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from inference.llm_schema import extract_transcript
@@ -454,3 +455,31 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (timeout): nothing to answer
+
+
+def router_config_file(api_base: str, folder: Path, max_concurrency: int = 4) -> Path:
+    """An ``llm.yaml`` in ``folder`` that routes every call to the server at ``api_base`` (one retry, a
+    10 s timeout, 600 requests a minute)."""
+    import yaml
+
+    config = {
+        "default_model": "remote",
+        "model_list": [
+            {
+                "model_name": "remote",
+                "litellm_params": {
+                    "model": "openai/fake-model",
+                    "api_base": api_base,
+                    "api_key": "sk-test",
+                    "timeout": 10,
+                    "max_tokens": 200,
+                },
+                "model_info": {"response_format": "json_object"},
+            }
+        ],
+        "router_settings": {"num_retries": 1, "retry_backoff_s": 0.1},
+        "budget": {"rpm": 600, "max_concurrency": max_concurrency},
+    }
+    path = folder / "llm.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path

@@ -71,6 +71,9 @@ def test_plan_speech_chunks_pads_joins_and_splits() -> None:
     assert plan_speech_chunks([], 60 * rate, rate, 25.0, 0.5, 0.3, 1.0) == []
     apart = plan_speech_chunks([(2.0, 3.0), (5.0, 6.0)], 60 * rate, rate, 25.0, 0.5, 0.3, 1.0)
     assert len(apart) == 2
+    # padding never reaches back before the onset (a ring or a beep ends there)
+    floored = plan_speech_chunks([(2.0, 3.0)], 60 * rate, rate, 25.0, 0.5, 0.3, 1.0, floor_s=1.95)
+    assert floored == [(round(1.95 * rate), round(3.3 * rate))]
 
 
 def test_chunking_id() -> None:

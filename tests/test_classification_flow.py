@@ -12,10 +12,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import yaml
 
 from inference.hashing import file_sha256
-from tests.fake_openai import FakeOpenAI, invented_id
+from tests.fake_openai import FakeOpenAI, invented_id, router_config_file
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -111,26 +110,7 @@ def test_redaction_rerun_does_nothing(redacted, database_url: str) -> None:
 @pytest.fixture(scope="module")
 def fake_llm(tmp_path_factory: pytest.TempPathFactory):
     with FakeOpenAI(rpm=600) as server:
-        config = {
-            "default_model": "remote",
-            "model_list": [
-                {
-                    "model_name": "remote",
-                    "litellm_params": {
-                        "model": "openai/fake-model",
-                        "api_base": server.api_base,
-                        "api_key": "sk-test",
-                        "timeout": 10,
-                        "max_tokens": 200,
-                    },
-                    "model_info": {"response_format": "json_object"},
-                }
-            ],
-            "router_settings": {"num_retries": 1, "retry_backoff_s": 0.1},
-            "budget": {"rpm": 600, "max_concurrency": 4},
-        }
-        path = tmp_path_factory.mktemp("llm") / "llm.yaml"
-        path.write_text(yaml.safe_dump(config))
+        path = router_config_file(server.api_base, tmp_path_factory.mktemp("llm"), max_concurrency=4)
         yield server, path
 
 

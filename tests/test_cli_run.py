@@ -73,32 +73,15 @@ def test_sigterm_ends_a_run_and_the_prefect_server_it_started(server_url: str, t
     """A scheduler, `kill` or a container stop ends `callaudit run` with SIGTERM: the command returns 143
     and the Prefect API server it started for itself goes with it (SIGTERM's default action would skip
     the exit hook that stops it)."""
-    import base64
-    import os
     import signal
     import subprocess
-    import sys
     import time
-    from pathlib import Path
 
     import psutil
 
-    from synth import generate
-    from tests.conftest import create_database
+    from tests.conftest import cli_run_setup
 
-    data = tmp_path / "data"
-    generate(data, orders=3, seed=78, day=DAY, progress=False)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CALLAUDIT_"))}
-    env.update(
-        DATABASE_URL=create_database(server_url, "sigterm"),
-        PREFECT_HOME=str(tmp_path / "prefect-home"),
-        CALLAUDIT_STATE_DIR=str(tmp_path / "state"),
-        CALLAUDIT_VAULT_KEY=base64.b64encode(bytes(range(32))).decode(),
-    )
-    command = [
-        str(Path(sys.executable).with_name("callaudit")), "run", "--manifests", str(data / "manifests"),
-        "--calls", str(data / "calls.csv"), "--audio-root", str(data / "audio"), "--date", DAY.isoformat(),
-    ]  # fmt: skip
+    _, env, command = cli_run_setup(server_url, tmp_path, "sigterm", orders=3, seed=78)
     run = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         server = None

@@ -22,10 +22,9 @@ import numpy as np
 import psycopg
 import pytest
 import soundfile as sf
-import yaml
 
-from tests.conftest import DAY, SEED, exported
-from tests.fake_openai import FakeOpenAI
+from tests.conftest import DAY, SEED, exported, run_daily
+from tests.fake_openai import FakeOpenAI, router_config_file
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -75,17 +74,6 @@ def snapshot(url: str) -> Snapshot:
             )
         }
     return Snapshot(verdicts, pseudonyms, attempts, rejects)
-
-
-def run_daily(folder: Path):
-    from flows.daily import daily_compliance
-
-    return daily_compliance(
-        date=DAY,
-        manifests_dir=str(folder / "manifests"),
-        calls_file=str(folder / "calls.csv"),
-        audio_root=str(folder / "audio"),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -290,26 +278,7 @@ class WitnessLLM(FakeOpenAI):
 @pytest.fixture(scope="module")
 def witness(guarded: Guarded, database_url: str, tmp_path_factory: pytest.TempPathFactory):
     with WitnessLLM(database_url, rpm=600) as server:
-        config = {
-            "default_model": "remote",
-            "model_list": [
-                {
-                    "model_name": "remote",
-                    "litellm_params": {
-                        "model": "openai/fake-model",
-                        "api_base": server.api_base,
-                        "api_key": "sk-test",
-                        "timeout": 10,
-                        "max_tokens": 200,
-                    },
-                    "model_info": {"response_format": "json_object"},
-                }
-            ],
-            "router_settings": {"num_retries": 1, "retry_backoff_s": 0.1},
-            "budget": {"rpm": 600, "max_concurrency": 2},
-        }
-        path = tmp_path_factory.mktemp("llm") / "llm.yaml"
-        path.write_text(yaml.safe_dump(config))
+        path = router_config_file(server.api_base, tmp_path_factory.mktemp("llm"), max_concurrency=2)
         yield server, path
 
 
