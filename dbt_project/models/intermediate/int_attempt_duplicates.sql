@@ -15,8 +15,13 @@
 --   2. the same words: transcript cosine >= duplicate_timeline_similarity when the timeline holds a ring-back
 --      burst or a voicemail beep (their lengths, gaps and frequencies vary from call to call: no other call
 --      matched them all in the benchmark, and the text then only confirms — it rejects two thirds of
---      unrelated calls), else >= duplicate_similarity (SIT triplets have fixed lengths and frequencies, a
---      recording without tones has none: the text must carry more of the decision).
+--      unrelated calls), else >= duplicate_similarity (a recording without tones has none: the text must
+--      carry more of the decision).
+-- A SIT without ring-back or beep is never a re-encoded copy: its triplet has fixed lengths and frequencies
+-- and its words are the network's announcement, the same in every call to an unattributed number. With the
+-- third speech model two unrelated SIT calls of the test set (same announcement, onsets 0.08 s apart)
+-- reached a cosine of 0.95, so the text would accuse: rule 2 would stop counting a real attempt. Such a copy
+-- is found only when it is the same file (int_duplicate_recordings).
 -- Neither alone is enough: scripted phrases make different calls' transcripts close, and calls with the
 -- same ring count often start speaking within 0.1 s of each other. The fingerprint join comes first (an
 -- equality on the tone kinds), so every candidate pair is compared, not only k neighbours.
@@ -63,7 +68,8 @@ audio_pairs as (
         round(abs(later.speech_s - earlier.speech_s)::numeric, 4) as speech_gap_s,
         timeline.tone_error_s,
         timeline.frequency_error_hz,
-        timeline.identifying_tones
+        timeline.identifying_tones,
+        timeline.sit_tones
 
     from call_fingerprints as later
     inner join call_fingerprints as earlier
@@ -82,7 +88,8 @@ audio_pairs as (
             coalesce(
                 round(max(abs(tones.later_frequency_hz - tones.earlier_frequency_hz))::numeric, 4), 0
             ) as frequency_error_hz,
-            count(*) filter (where tones.kind in ('ring', 'voicemail_beep')) as identifying_tones
+            count(*) filter (where tones.kind in ('ring', 'voicemail_beep')) as identifying_tones,
+            count(*) filter (where tones.kind = 'sit') as sit_tones
 
         from unnest(
             later.tone_kinds,
@@ -130,7 +137,8 @@ reencoded_pairs as (
     inner join embeddings as earlier_embedding
         on audio_matches.original_audio_sha256 = earlier_embedding.audio_sha256
         and later_embedding.embedding_model = earlier_embedding.embedding_model
-    where round((1 - (later_embedding.embedding <=> earlier_embedding.embedding))::numeric, 4) >= case
+    where (audio_matches.identifying_tones > 0 or audio_matches.sit_tones = 0)
+        and round((1 - (later_embedding.embedding <=> earlier_embedding.embedding))::numeric, 4) >= case
             when audio_matches.identifying_tones > 0 then {{ timeline_similarity }}
             else {{ var('duplicate_similarity') }}
         end
