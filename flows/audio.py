@@ -45,6 +45,7 @@ ANALYSIS_COLUMNS = (
     "customer_speech_s",
 )
 TONE_COLUMNS = ("sha256", "detector_version", "kind", "start_s", "end_s", "frequency_hz")
+SEGMENT_COLUMNS = ("sha256", "detector_version", "channel", "start_s", "end_s")
 
 
 @dataclass
@@ -68,7 +69,7 @@ def _analyse(job: tuple[str, str, str]) -> tuple[str, str, AudioAnalysis | str, 
     return sha, audio_path, result, time.perf_counter() - started
 
 
-def _rows(sha: str, result: AudioAnalysis) -> tuple[tuple, list[tuple]]:
+def _rows(sha: str, result: AudioAnalysis) -> tuple[tuple, list[tuple], list[tuple]]:
     analysis = (
         sha,
         result.detector_version,
@@ -91,7 +92,12 @@ def _rows(sha: str, result: AudioAnalysis) -> tuple[tuple, list[tuple]]:
         )
         for e in events
     ]
-    return analysis, tones
+    segments = [
+        (sha, result.detector_version, channel, start_s, end_s)
+        for channel, spans in enumerate(result.speech_segments)
+        for start_s, end_s in spans
+    ]
+    return analysis, tones, segments
 
 
 @task(name="analyse-audio", cache_policy=NONE, **STAGE_RETRIES)
@@ -120,7 +126,7 @@ def _analyse_pending(database_url: str, settings: Settings, shard: Shard) -> Sta
         (sha, audio_path, str(roots.local_path(root_uri, audio_path, etag, size)))
         for sha, audio_path, root_uri, etag, size in todo
     ]
-    analyses, tones, rejects = [], [], []
+    analyses, tones, segments, rejects = [], [], [], []
     workers = 1 if shard.fanned_out else max(1, min(len(jobs), os.cpu_count() or 1))
     with progress_bar(f"audio analysis {shard}", total=len(jobs)) as advance, ExitStack() as stack:
         if workers > 1:
@@ -137,12 +143,17 @@ def _analyse_pending(database_url: str, settings: Settings, shard: Shard) -> Sta
                 rejects.append(Reject(audio_path, "analysis", result, {"unanalysable": True}))
                 continue
             meter.observe(seconds)
-            row, tone_rows = _rows(sha, result)
+            row, tone_rows, segment_rows = _rows(sha, result)
             analyses.append(row)
             tones.extend(tone_rows)
+            segments.extend(segment_rows)
     write_stage(
         database_url,
-        [("raw.audio_analysis", ANALYSIS_COLUMNS, analyses), ("raw.audio_tones", TONE_COLUMNS, tones)],
+        [
+            ("raw.audio_analysis", ANALYSIS_COLUMNS, analyses),
+            ("raw.audio_tones", TONE_COLUMNS, tones),
+            ("raw.speech_segments", SEGMENT_COLUMNS, segments),
+        ],
         "audio_analysis",
         rejects,
     )

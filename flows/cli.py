@@ -1,4 +1,4 @@
-"""The ``callaudit`` command: synth, demo, run, report, db, docs."""
+"""The ``callaudit`` command: synth, demo, run, report, explain, clip, db, docs, …"""
 
 from __future__ import annotations
 
@@ -286,6 +286,57 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Print an order's verdict and the proof of each failed rule (marts.verdict_evidence)."""
+    from flows.config import get_settings
+    from flows.db import ready_database
+    from flows.explain import NotFound, explain
+
+    try:
+        explanations = explain(ready_database(get_settings()), args.order)
+    except NotFound as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        return 2
+    for e in explanations:
+        verdict = "compliant" if e.compliant else f"NOT compliant: {e.reasons}"
+        console.print(f"[bold]{e.order_key}[/] — {e.motif} — suspended {e.suspended_on} — {verdict}")
+        if e.needs_review:
+            console.print(f"  needs review: {e.review_reason}")
+        if e.decided_by != "machine":
+            console.print(f"  decided by {e.decided_by}")
+        if not e.evidence:
+            continue
+        table = Table("rule", "call", "#", "started", "seconds", "what it shows", box=None, pad_edge=False)
+        for ev in e.evidence:
+            seconds = "" if ev.start_s is None else f"{ev.start_s:.1f}–{ev.end_s:.1f}"
+            table.add_row(
+                ev.rule,
+                ev.call_id or "—",
+                "" if ev.attempt_number is None else str(ev.attempt_number),
+                "" if ev.started_at is None else f"{ev.started_at:%Y-%m-%d %H:%M}",
+                seconds,
+                ev.detail + (f"\n  « {ev.transcript_redacted} »" if ev.transcript_redacted else ""),
+            )
+        console.print(table)
+    return 0
+
+
+def cmd_clip(args: argparse.Namespace) -> int:
+    """Cut seconds START to END of a call's recording into a WAV file."""
+    from flows.config import get_settings
+    from flows.db import ready_database
+    from flows.explain import NotFound, clip
+
+    settings = get_settings()
+    try:
+        out, seconds = clip(ready_database(settings), settings, args.call_id, args.start, args.end, args.out)
+    except (NotFound, ValueError) as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        return 2
+    print(f"{out} ({seconds:.2f} s)")
+    return 0
+
+
 def cmd_review(args: argparse.Namespace) -> int:
     """Serve the review application; reviewers sign in with their own PostgreSQL login."""
     import uvicorn
@@ -514,6 +565,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("labelled", type=Path, help="a data set with truth/orders.csv and truth/calls.csv")
     p.add_argument("--out", type=Path, help="the figures' JSON (default: <state dir>/evaluation/<name>.json)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("explain", help="an order's verdict and the proof of each failed rule")
+    p.add_argument("order", help="order or ticket id (or order_key TYPE:ID)")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("clip", help="cut an excerpt of a call's recording into a WAV file")
+    p.add_argument("call_id")
+    p.add_argument("out", type=Path, help="the WAV file to write")
+    p.add_argument("--start", type=float, default=0.0, help="first second (default: 0)")
+    p.add_argument("--end", type=float, help="last second (default: the end of the recording)")
+    p.set_defaults(func=cmd_clip)
 
     p = sub.add_parser("review", help="the review web application: people decide what the machine could not")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine)")

@@ -89,8 +89,43 @@ def _init_worker(config) -> None:
         _WORKER["config"] = config
 
 
-def _transcribe_group(group: list[tuple[str, str, float]]) -> tuple[list[tuple[str, list | str]], float]:
-    """[(sha256, local path, onset)] → ([(sha256, transcripts or error)], seconds of work) in one worker."""
+Spans = dict[int, tuple[tuple[float, float], ...]]
+"""A recording's spans of speech by channel, as raw.speech_segments holds them."""
+
+
+def _speech_per_channel(spans: Spans | None, channels: int) -> tuple | None:
+    """``CallAudio.speech`` from the stored spans: one tuple per channel of the file (a channel without
+    speech has none); None when the analysis stored no spans, so the transcriber finds them itself."""
+    if not spans:
+        return None
+    return tuple(spans.get(channel, ()) for channel in range(channels))
+
+
+def _stored_speech(conn: psycopg.Connection, shas: list[str]) -> dict[str, Spans]:
+    """The newest analysis' spans of speech of each recording in ``shas``."""
+    rows = conn.execute(
+        """with latest as (
+               select distinct on (sha256) sha256, detector_version
+               from raw.audio_analysis where sha256 = any(%s)
+               order by sha256, analysed_at desc, detector_version desc
+           )
+           select s.sha256, s.channel, s.start_s, s.end_s
+           from raw.speech_segments s
+           join latest using (sha256, detector_version)
+           order by s.sha256, s.channel, s.start_s""",
+        [shas],
+    ).fetchall()
+    spans: dict[str, dict[int, list[tuple[float, float]]]] = {}
+    for sha, channel, start_s, end_s in rows:
+        spans.setdefault(sha, {}).setdefault(channel, []).append((start_s, end_s))
+    return {sha: {c: tuple(v) for c, v in by_channel.items()} for sha, by_channel in spans.items()}
+
+
+def _transcribe_group(
+    group: list[tuple[str, str, float, Spans | None]],
+) -> tuple[list[tuple[str, list | str]], float]:
+    """[(sha256, local path, onset, stored spans)] → ([(sha256, transcripts or error)], seconds of work) in
+    one worker."""
     from inference.asr import CallAudio
 
     started = time.perf_counter()
@@ -98,13 +133,15 @@ def _transcribe_group(group: list[tuple[str, str, float]]) -> tuple[list[tuple[s
         raise _WORKER["error"]
     transcriber = _WORKER["transcriber"]
     calls, results = [], []
-    for sha, local, onset in group:
+    for sha, local, onset, spans in group:
         try:
             samples, rate = soundfile.read(local, dtype="float32", always_2d=False)
         except Exception as exc:  # quarantine, keep going
             results.append((sha, f"{type(exc).__name__}: {exc}"))
             continue
-        calls.append(CallAudio(key=sha, samples=samples, sample_rate=rate, onset_s=onset))
+        channels = 1 if samples.ndim == 1 else samples.shape[1]
+        speech = _speech_per_channel(spans, channels)
+        calls.append(CallAudio(key=sha, samples=samples, sample_rate=rate, onset_s=onset, speech=speech))
     results.extend(transcriber.transcribe_calls(calls))
     return results, time.perf_counter() - started
 
@@ -165,7 +202,8 @@ def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> 
         with_speech = conn.execute(
             "select distinct sha256 from raw.audio_analysis where speech_onset_s is not null"
         ).fetchall()
-    todo = [row for row in todo if shard.holds(row[0])]
+        todo = [row for row in todo if shard.holds(row[0])]
+        speech = _stored_speech(conn, [row[0] for row in todo])
     with_speech = sum(1 for (sha,) in with_speech if shard.holds(sha))
     if not todo:
         logger.info("transcription (%s): nothing new, %d already transcribed", model_id, with_speech)
@@ -173,7 +211,8 @@ def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> 
     roots = AudioRoots(settings)
     jobs, call_ids, paths = [], {}, {}
     for sha, audio_path, root_uri, etag, size, onset, call_id in todo:
-        jobs.append((sha, str(roots.local_path(root_uri, audio_path, etag, size)), float(onset)))
+        local = str(roots.local_path(root_uri, audio_path, etag, size))
+        jobs.append((sha, local, float(onset), speech.get(sha)))
         call_ids[sha], paths[sha] = call_id, audio_path
     group_size = max(settings.asr_batch_size, 8)
     groups = [jobs[i : i + group_size] for i in range(0, len(jobs), group_size)]

@@ -82,6 +82,7 @@ class RenderedCall:
     snr_db: float
     duration_s: float
     transcript: str
+    speech_spans: list[list[float]]  # [start_s, end_s, party] of each utterance (0 agent, 1 customer)
 
 
 def _voice(rng: np.random.Generator, exclude: str = "") -> Voice:
@@ -171,6 +172,15 @@ def _spans(tl: Timeline, kind: str) -> list[list[float]]:
     ]
 
 
+def _speech_spans(tl: Timeline) -> list[list[float]]:
+    r = tl.rate
+    return [
+        [round(i.start / r, 4), round((i.start + i.samples.size) / r, 4), i.channel]
+        for i in sorted(tl.items, key=lambda i: i.start)
+        if i.kind == "speech"
+    ]
+
+
 def _onset(tl: Timeline) -> float | None:
     tones_end = max((i.start + i.samples.size for i in tl.items if i.kind != "speech"), default=0)
     after = [i.start for i in tl.items if i.kind == "speech" and i.start >= tones_end]
@@ -221,6 +231,7 @@ def render_call(job: CallJob) -> RenderedCall:
         snr,
         round(tl.pos / rate, 4),
         transcript,
+        _speech_spans(tl),
     )
 
 

@@ -44,6 +44,7 @@ TRUTH_CALLS_HEADER = (
     "transcript",
     "duplicate_of",
     "duplicate_kind",
+    "speech_spans",
 )
 TRUTH_ORDERS_HEADER = (
     "order_type",
@@ -165,6 +166,7 @@ def write_truth_calls(calls: list[Call], rendered: dict[str, RenderedCall], trut
                     r.transcript,
                     c.duplicate_of,
                     c.duplicate_kind,
+                    json.dumps(r.speech_spans),
                 )
             )
 
@@ -236,7 +238,9 @@ speech_onset_s (first speech sample after the last tone; empty when none), sampl
 (stereo: channel 0 agent, channel 1 customer/network, tones on both), subtype (PCM_16|ULAW),
 format (WAV|FLAC), snr_db (additive noise vs active signal power), duration_s, transcript (spoken text),
 duplicate_of (call_id of the original call whose recording this call reuses; empty otherwise),
-duplicate_kind (identical|reencoded|other_order; empty otherwise).
+duplicate_kind (identical|reencoded|other_order; empty otherwise), speech_spans (JSON array of
+[start_s, end_s, party] of every utterance, in time order: party 0 the agent, 1 the customer, a voicemail
+greeting or the network's announcement; each span from its first to its last audible sample).
 
 ## Duplicate attempts
 A few audited orders (about 6% of the orders; each kind at least once from 40 orders on) get one extra

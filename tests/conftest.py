@@ -48,6 +48,7 @@ SLOW_MODULES = {
     "test_cli_run",
     "test_docs",
     "test_embeddings",
+    "test_evidence",
     "test_guards",
     "test_hostile_inputs",
     "test_other_generator",

@@ -218,6 +218,38 @@ def test_transcripts_start_at_the_speech_onset(first_run, database_url: str) -> 
     assert attempts[0] == attempts[1] > 0
 
 
+def test_the_transcriber_hears_the_speech_spans_the_analysis_stored(
+    first_run, dataset: Path, database_url: str
+) -> None:
+    """raw.speech_segments holds every analysed recording's spans of speech, per channel, as the analysis
+    found them; the transcription stage plans its chunks from them without analysing the audio again."""
+    import soundfile
+
+    from flows.transcribe import _speech_per_channel, _stored_speech
+    from inference.audio_analysis import analyse_file
+
+    with psycopg.connect(database_url) as conn:
+        recordings = conn.execute(
+            """select distinct on (f.channels, a.outcome) f.sha256, f.audio_path, f.channels
+               from raw.audio_files f join raw.audio_analysis a using (sha256)
+               where a.speech_onset_s is not null
+               order by f.channels, a.outcome, f.sha256"""
+        ).fetchall()
+        without_spans = conn.execute(
+            """select count(*) from raw.audio_analysis a
+               where a.speech_onset_s is not null
+                 and not exists (select 1 from raw.speech_segments s
+                                 where s.sha256 = a.sha256 and s.detector_version = a.detector_version)"""
+        ).fetchone()[0]
+        stored = _stored_speech(conn, [sha for sha, *_ in recordings])
+    assert {channels for *_, channels in recordings} == {1, 2}
+    assert without_spans == 0
+    for sha, audio_path, channels in recordings:
+        path = dataset / "audio" / audio_path
+        assert soundfile.info(path).channels == channels
+        assert _speech_per_channel(stored[sha], channels) == analyse_file(path).speech_segments, audio_path
+
+
 def test_malformed_rows_are_quarantined_with_reasons(first_run, dataset: Path, database_url: str) -> None:
     with open(dataset / "truth" / "rejects.csv", newline="", encoding="utf-8") as fh:
         expected = {(r["file"], f"row {r['row']}") for r in csv.DictReader(fh)}

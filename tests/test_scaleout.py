@@ -53,6 +53,8 @@ STAGE_ROWS = {
                              from raw.audio_analysis""",
     "raw.audio_tones": """select sha256, detector_version, kind, start_s, end_s, frequency_hz
                           from raw.audio_tones""",
+    "raw.speech_segments": """select sha256, detector_version, channel, start_s, end_s
+                              from raw.speech_segments""",
     "raw.transcripts": """select sha256, model_id, chunking_id, channel, call_id, text, confidence, segments
                           from raw.transcripts""",
     "raw.transcript_segments": """select sha256, model_id, chunking_id, channel, segment_index, start_s,

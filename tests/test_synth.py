@@ -193,6 +193,26 @@ def test_speech_onset_is_louder_than_before(data: tuple[Path, SynthSummary]) -> 
         assert t["transcript"]
 
 
+def test_speech_spans_place_each_utterance_on_its_party(data: tuple[Path, SynthSummary]) -> None:
+    """truth speech_spans: one span per utterance, in time order, the onset being the first one after the
+    tones; in a stereo recording each on its party's channel (the other silent but for noise)."""
+    out, _ = data
+    calls = {r["call_id"]: r for r in _csv(out / "calls.csv")}
+    for t in _csv(out / "truth" / "calls.csv"):
+        spans = json.loads(t["speech_spans"])
+        assert bool(spans) == bool(t["transcript"]), t["call_id"]
+        assert spans == sorted(spans) and all(s < e and p in (0, 1) for s, e, p in spans)
+        assert all(e <= s2 for (_, e, _), (s2, _, _) in zip(spans, spans[1:], strict=False))
+        if t["speech_onset_s"]:
+            assert float(t["speech_onset_s"]) in [s for s, _, _ in spans]
+        if t["channels"] != "2" or t["duplicate_kind"] == "reencoded":
+            continue
+        x, rate = sf.read(out / "audio" / calls[t["call_id"]]["audio_path"], always_2d=True)
+        for start, end, party in spans:
+            power = (x[int(start * rate) : int(end * rate)] ** 2).mean(axis=0)
+            assert power[party] > 10 * power[1 - party], (t["call_id"], start, party)
+
+
 def _base_scenario(scenario: str) -> tuple[str, str]:
     """("inj_compliant+dup_identical") -> ("inj_compliant", "identical"); no suffix -> (name, "")."""
     base, _, kind = scenario.partition("+dup_")
@@ -501,6 +521,7 @@ def test_calls_csv_follows_the_plan_and_copies_are_reproducible(
             float(o["snr_db"]),
             float(o["duration_s"]),
             o["transcript"],
+            json.loads(o["speech_spans"]),
         )
         rel = calls[t["call_id"]]["audio_path"]
         branch, day, _ = rel.split("/")

@@ -16,6 +16,12 @@ attempts as (
 
 ),
 
+call_types as (
+
+    select * from {{ ref('call_types') }}
+
+),
+
 positioned as (
 
     select
@@ -64,18 +70,14 @@ final as (
         positioned.caller_number as technician_line,
         positioned.outcome,
         positioned.call_type,
-        case positioned.call_type
-            when 0 then 'no conversation'
-            when 1 then 'customer refuses'
-            when 2 then 'customer reschedules'
-            when 3 then 'customer absent'
-            when 4 then 'other'
-        end as call_type_label,
+        call_types.call_type_label,
         positioned.classification_trusted
 
     from positioned
     inner join orders
         on positioned.order_key = orders.order_key
+    left join call_types
+        on positioned.call_type = call_types.call_type
 
 )
 

@@ -1,0 +1,131 @@
+"""The proof behind verdicts (marts.verdict_evidence), ``callaudit explain`` and ``callaudit clip``, on the
+session's shared warehouse (read-only)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+import soundfile
+
+from flows.explain import NotFound, clip, explain
+
+RULES = ("branch", "attempts", "gap", "outcome", "duplicate")
+
+
+@pytest.fixture(scope="module")
+def evidence(warehouse_url: str) -> dict[tuple[str, str], list[dict]]:
+    """Evidence rows by (order_key, rule)."""
+    with psycopg.connect(warehouse_url) as conn:
+        cur = conn.execute("select * from marts.verdict_evidence")
+        names = [d.name for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    found: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        found.setdefault((row["order_key"], row["rule"]), []).append(row)
+    return found
+
+
+def test_every_failed_rule_has_proof_and_nothing_else_has(warehouse_url: str, evidence) -> None:
+    with psycopg.connect(warehouse_url) as conn:
+        orders = conn.execute(
+            """select order_key, branch_ok, attempts_ok, gap_ok, outcome_ok, duplicate_ok
+               from marts.order_compliance"""
+        ).fetchall()
+    failed = {(key, rule) for key, *oks in orders for rule, ok in zip(RULES, oks, strict=True) if ok is False}
+    assert {"branch", "attempts", "gap", "duplicate"} <= {rule for _, rule in failed}, "nothing to prove"
+    assert set(evidence) == failed
+
+
+def test_each_rule_names_the_calls_that_show_it(warehouse_url: str, evidence, synth_set: Path) -> None:
+    """Rule 1 the calls from another branch, rule 3 the call too close to the previous attempt, rule 2
+    every attempt (a duplicate not counted), a duplicate its original as the generator planted it."""
+    with psycopg.connect(warehouse_url) as conn:
+        cur = conn.execute(
+            """select order_key, call_id, attempt_number, is_expected_branch, gap_minutes, is_duplicate,
+                      duplicate_of_call_id
+               from marts.call_attempts"""
+        )
+        attempts = {(r[0], r[1]): r for r in cur.fetchall()}
+    with open(synth_set / "truth" / "calls.csv", newline="", encoding="utf-8") as fh:
+        truth_original = {r["call_id"]: r["duplicate_of"] for r in csv.DictReader(fh) if r["duplicate_of"]}
+    for (order_key, rule), rows in evidence.items():
+        calls = {(order_key, r["call_id"]) for r in rows if r["call_id"]}
+        order_calls = {k for k in attempts if k[0] == order_key}
+        if rule == "branch":
+            assert calls == {k for k in order_calls if not attempts[k][3]}
+        elif rule == "gap":
+            assert calls == {k for k in order_calls if attempts[k][4] is not None and attempts[k][4] < 120}
+            for r in rows:
+                previous = [k for k in order_calls if attempts[k][2] == r["attempt_number"] - 1]
+                assert [r["related_call_id"]] == [attempts[k][1] for k in previous]
+        elif rule == "attempts":
+            assert calls == order_calls
+            for r in rows:
+                if r["call_id"]:
+                    assert ("not counted" in r["detail"]) == attempts[(order_key, r["call_id"])][5]
+            if not order_calls:
+                assert rows[0]["detail"].startswith("no call to the client's number")
+        elif rule == "duplicate":
+            assert calls and calls == {k for k in order_calls if attempts[k][5]}
+            assert all(r["related_call_id"] == truth_original[r["call_id"]] for r in rows)
+
+
+def test_rule_4_proof_gives_the_seconds_and_only_redacted_words(warehouse_url: str, evidence) -> None:
+    with psycopg.connect(warehouse_url) as conn:
+        spans = {
+            call_id: (start_s, end_s)
+            for call_id, start_s, end_s in conn.execute(
+                """select a.call_id, min(s.start_s), max(s.end_s)
+                   from marts.call_attempts a
+                   join raw.speech_segments s
+                     on s.sha256 = a.audio_sha256 and s.detector_version = a.detector_version
+                   group by a.call_id"""
+            )
+        }
+        raw_texts = {r[0] for r in conn.execute("select text from raw.transcripts where text <> ''")}
+    rows = [r for (_, rule), rs in evidence.items() if rule == "outcome" for r in rs if r["call_id"]]
+    if not rows:
+        pytest.skip("no rule 4 failure on trusted evidence in this data set")
+    for r in rows:
+        if r["call_id"] in spans:
+            assert (r["evidence_start_s"], r["evidence_end_s"]) == spans[r["call_id"]]
+        assert r["transcript_redacted"] is None or r["transcript_redacted"] not in raw_texts
+
+
+def test_explain_prints_the_verdict_with_its_proof(warehouse_url: str, evidence) -> None:
+    key, rule = next((k, r) for k, r in sorted(evidence) if r == "gap")
+    order_id = key.split(":", 1)[1]
+    [found] = [e for e in explain(warehouse_url, order_id) if e.order_key == key]
+    assert not found.compliant and "gap" in found.reasons
+    assert [ev.call_id for ev in found.evidence if ev.rule == "gap"] == [
+        r["call_id"] for r in sorted(evidence[(key, "gap")], key=lambda r: r["attempt_number"])
+    ]
+    with pytest.raises(NotFound, match="no audited order 'NO-SUCH-ORDER'"):
+        explain(warehouse_url, "NO-SUCH-ORDER")
+
+
+def test_clip_cuts_the_seconds_asked_from_the_recording(
+    warehouse_url: str, synth_set: Path, tmp_path: Path
+) -> None:
+    from flows.config import get_settings
+
+    with psycopg.connect(warehouse_url) as conn:
+        call_id, audio_path = conn.execute(
+            """select call_id, audio_path from marts.call_attempts
+               where outcome = 'answered' order by 1 limit 1"""
+        ).fetchone()
+    source, rate = soundfile.read(synth_set / "audio" / audio_path, dtype="float32", always_2d=True)
+    out, seconds = clip(warehouse_url, get_settings(), call_id, 1.5, 4.0, tmp_path / "excerpt.wav")
+    excerpt, out_rate = soundfile.read(out, dtype="float32", always_2d=True)
+    assert out_rate == rate and seconds == pytest.approx(2.5)
+    expected = source[int(1.5 * rate) : int(4.0 * rate)]
+    assert excerpt.shape == expected.shape
+    assert np.abs(excerpt - expected).max() <= 2 / 32768  # 16-bit PCM, as the recording
+    with pytest.raises(ValueError, match="start < end"):
+        clip(warehouse_url, get_settings(), call_id, 3.0, 2.0, tmp_path / "x.wav")
+    with pytest.raises(NotFound, match="no recording loaded for call 'C-NONE'"):
+        clip(warehouse_url, get_settings(), "C-NONE", 0.0, 1.0, tmp_path / "x.wav")
