@@ -29,10 +29,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from inference.asr_model import error_rates, hypothesis_texts  # noqa: E402
+from inference.asr_model import BUNDLED_MODEL, error_rates, hypothesis_texts  # noqa: E402
 from inference.asr_train import EVAL_SIZE, eval_sets  # noqa: E402
 
-MODEL = ROOT / "models" / "asr" / "callaudit-fr-ctc-small.nemo"
+MODEL = BUNDLED_MODEL
 
 
 def pocketsphinx_testdata(work: Path) -> list[tuple[Path, str]] | str:

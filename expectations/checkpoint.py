@@ -72,6 +72,11 @@ def input_counts(url: str, audited_status: str) -> dict[str, int]:
                    where r.source_kind = 'audio_analysis' and r.source = f.audio_path)"""
         ).fetchone()[0]
         transcripts = conn.execute("select count(*) from raw.transcripts").fetchone()[0]
+        analysed_calls = conn.execute(
+            """select count(distinct c.call_id) from raw.calls c
+               join raw.audio_files f on f.audio_path = c.audio_path
+               where exists (select 1 from raw.audio_analysis a where a.sha256 = f.sha256)"""
+        ).fetchone()[0]
     audited = {(t, o) for t, o, status in statuses if fold(status) == fold(audited_status)}
     return {
         "manifest_rows": loaded.get("manifest", 0),
@@ -80,6 +85,7 @@ def input_counts(url: str, audited_status: str) -> dict[str, int]:
         "audited_orders": len(audited),
         "recordings": recordings,
         "transcripts": transcripts,
+        "analysed_calls": analysed_calls,
     }
 
 

@@ -275,6 +275,70 @@ SUITES: list[Suite] = [
     ),
     Suite(
         "marts",
+        "verdict_evidence",
+        [
+            # the words shown as proof are redacted like the transcripts they come from (PII scan)
+            Expect("ExpectColumnValuesToNotMatchRegex", {"column": "transcript_redacted", "regex": NO_EMAIL}),
+            Expect(
+                "ExpectColumnValuesToNotMatchRegex",
+                {"column": "transcript_redacted", "regex": NO_LONG_NUMBER},
+            ),
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {
+                    "column_A": "evidence_end_s",
+                    "column_B": "evidence_start_s",
+                    "ignore_row_if": "either_value_is_missing",
+                },
+            ),
+        ],
+    ),
+    Suite(
+        "marts",
+        "call_conversations",
+        [
+            Expect(
+                "ExpectColumnValuesToBeBetween",
+                {"column": "agent_talk_share", "min_value": 0, "max_value": 1},
+            ),
+            Expect(
+                "ExpectColumnValuesToBeBetween", {"column": "non_talk_share", "min_value": 0, "max_value": 1}
+            ),
+            Expect("ExpectColumnValuesToBeBetween", {"column": "longest_silence_s", "min_value": 0}),
+            # one stretch of voice never lasts longer than the time from the first to the last word
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {
+                    "column_A": "last_word_s",
+                    "column_B": "first_word_s",
+                    "ignore_row_if": "either_value_is_missing",
+                },
+            ),
+        ],
+        row_count_from="analysed_calls",  # every call whose recording was analysed, speech or not
+    ),
+    Suite(
+        "marts",
+        "technician_scorecards",
+        [
+            Expect(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "orders", "column_B": "compliant_orders", "or_equal": True},
+            ),
+            # every audited order someone called is on exactly one scorecard
+            Expect(
+                "UnexpectedRowsExpectation",
+                {
+                    "unexpected_rows_query": (
+                        "select 1 from (select sum(orders) as n from {batch}) s "
+                        "where n <> (select count(*) from marts.order_compliance where attempts > 0)"
+                    )
+                },
+            ),
+        ],
+    ),
+    Suite(
+        "marts",
         "similar_calls",
         [
             Expect("ExpectColumnValuesToBeUnique", {"column": "pair_key"}),

@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from inference.asr_model import BUNDLED_MODEL
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -80,7 +82,7 @@ class Settings(BaseSettings):
     )
     run_gx: bool = Field(default=True, description="Run the Great Expectations checkpoint at the end.")
     asr_model: str = Field(
-        default=str(REPO_ROOT / "models" / "asr" / "callaudit-fr-ctc-small.nemo"),
+        default=str(BUNDLED_MODEL),
         description="A .nemo file or a pretrained NeMo name (stt_fr_conformer_ctc_large: needs the hub). "
         "The bundled model only knows synthetic French: real calls need a real checkpoint.",
     )

@@ -10,7 +10,9 @@ pipeline's own output against the truth:
   per motif, the precision of ``outcome ✗`` and the share of orders a person must review;
 - per call, the audio outcome (answered, voicemail, no answer, unreachable) with its confusion matrix,
   the call type of answered calls (all, and those trusted as evidence), and the word and character error
-  rates of the whole-call transcripts, overall and per recording condition.
+  rates of the whole-call transcripts, overall and per recording condition;
+- per answered call, the conversation measures of ``marts.call_conversations`` (talk seconds per party,
+  longest silence, interruptions) against the utterances the truth placed (``speech_spans``).
 
 It prints tables, writes the figures as JSON, and publishes them as a Prefect artifact on its flow run. The
 README's accuracy figures and ``benchmarks/speech_understanding.py`` come from :func:`score`.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,8 @@ from prefect import flow, get_run_logger
 from inference.asr_model import error_rates
 
 RULES = ("branch_ok", "attempts_ok", "gap_ok", "duplicate_ok", "outcome_ok", "compliant")
+TALK_TOLERANCE_S = 0.3  # a conversation measure within this of the truth counts as right
+INTERRUPTION_MIN_TALK_S = 0.3  # dbt var interruption_min_talk_s
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -127,6 +132,63 @@ def _calls(truth_calls: dict[str, dict[str, str]], rows: list[dict[str, Any]]) -
     }
 
 
+def _truth_talk(call: dict[str, str]) -> tuple[dict[int, float], float, int]:
+    """From truth speech_spans after the speech onset: seconds per party, the longest silence between two
+    stretches of voice, and interruptions (a party starts while the other has talked for at least
+    INTERRUPTION_MIN_TALK_S) — what marts.call_conversations measures."""
+    onset = float(call["speech_onset_s"])
+    spans = [(s, e, p) for s, e, p in json.loads(call.get("speech_spans") or "[]") if s >= onset - 1e-6]
+    talk: dict[int, float] = defaultdict(float)
+    for s, e, p in spans:
+        talk[p] += e - s
+    stretches: list[list[float]] = []
+    for s, e, _ in sorted(spans):
+        if stretches and s <= stretches[-1][1]:
+            stretches[-1][1] = max(stretches[-1][1], e)
+        else:
+            stretches.append([s, e])
+    longest = max((b[0] - a[1] for a, b in zip(stretches, stretches[1:], strict=False)), default=0.0)
+    interruptions = sum(
+        1 for s, _, p in spans for s2, e2, p2 in spans if p2 != p and s2 + INTERRUPTION_MIN_TALK_S <= s < e2
+    )
+    return dict(talk), longest, interruptions
+
+
+def _conversations(truth_calls: dict[str, dict[str, str]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Talk seconds per party (stereo) or together (mono), longest silence and interruptions of answered
+    calls, against the truth: the share within TALK_TOLERANCE_S (exact for interruptions)."""
+    talk_errors, silence_errors, interruptions_exact = [], [], []
+    for row in rows:
+        truth = truth_calls.get(row["call_id"])
+        if truth is None or truth["duplicate_of"] or truth["outcome"] != "answered" or not row["has_speech"]:
+            continue
+        talk, longest, interruptions = _truth_talk(truth)
+        if row["is_stereo"]:
+            talk_errors.append(abs(float(row["agent_talk_s"]) - talk.get(0, 0.0)))
+            talk_errors.append(abs(float(row["customer_talk_s"]) - talk.get(1, 0.0)))
+            interruptions_exact.append(row["interruptions"] == interruptions)
+        else:
+            talk_errors.append(abs(float(row["talk_s"]) - sum(talk.values())))
+        silence_errors.append(abs(float(row["longest_silence_s"]) - longest))
+
+    def within(errors: list[float]) -> float | None:
+        return ratio(sum(e <= TALK_TOLERANCE_S for e in errors), len(errors))
+
+    def median(errors: list[float]) -> float | None:
+        return round(statistics.median(errors), 3) if errors else None
+
+    return {
+        "answered_calls": len(silence_errors),
+        "talk_within_tolerance": within(talk_errors),
+        "talk_median_error_s": median(talk_errors),
+        "longest_silence_within_tolerance": within(silence_errors),
+        "longest_silence_median_error_s": median(silence_errors),
+        "interruptions_exact": ratio(sum(interruptions_exact), len(interruptions_exact)),
+        "stereo_calls": len(interruptions_exact),
+        "tolerance_s": TALK_TOLERANCE_S,
+    }
+
+
 def score(database_url: str, labelled: Path) -> dict[str, Any]:
     """The pipeline's output in the warehouse scored against ``labelled``'s truth (see the module doc)."""
     truth_orders = {
@@ -146,10 +208,12 @@ def score(database_url: str, labelled: Path) -> dict[str, Any]:
                    order by t.created_at desc, t.channel limit 1
                ) t on true"""
         ).fetchall()
+        conversations = conn.execute("select * from marts.call_conversations").fetchall()
     return {
         "labelled": str(labelled),
         "verdicts": _verdicts(truth_orders, orders),
         **_calls(truth_calls, calls),
+        "conversations": _conversations(truth_calls, conversations),
     }
 
 
@@ -186,6 +250,15 @@ def report_markdown(results: dict[str, Any]) -> str:
         f"right for {pct(ct['accuracy'])} of {ct['answered_calls']} answered calls "
         f"({pct(ct['trusted_share'])} trusted, right {pct(ct['trusted_accuracy'])} when trusted).",
     ]
+    conv = results.get("conversations")
+    if conv and conv["answered_calls"]:
+        lines.append(
+            f"Conversation measures of {conv['answered_calls']} answered calls: talk seconds per party "
+            f"within {conv['tolerance_s']} s for {pct(conv['talk_within_tolerance'])} (median error "
+            f"{conv['talk_median_error_s']} s), longest silence within {conv['tolerance_s']} s for "
+            f"{pct(conv['longest_silence_within_tolerance'])}, interruptions exact for "
+            f"{pct(conv['interruptions_exact'])} of {conv['stereo_calls']} stereo calls."
+        )
     speech = results["speech"].get("all")
     if speech:
         lines.append(

@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from inference.text import APOSTROPHES, number_to_words
+
+BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "models" / "asr" / "callaudit-fr-ctc-small.nemo"
+"""The speech model this repository ships (``callaudit asr train`` writes it; the default ASR model)."""
 
 if TYPE_CHECKING:
     from nemo.collections.asr.models import EncDecCTCModel

@@ -38,11 +38,11 @@ from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
 from inference import asr_corpus as corpus
 from inference import asr_corpus_broad as broad
-from inference.asr_model import LABELS, error_rates, hypothesis_texts, normalize_text
+from inference.asr_model import BUNDLED_MODEL, LABELS, error_rates, hypothesis_texts, normalize_text
 from inference.hashing import file_sha256
 
 SAMPLE_RATE = 16000
-MODEL_NAME = "callaudit-fr-ctc-small.nemo"
+MODEL_NAME = BUNDLED_MODEL.name
 EVAL_SIZE = 100
 _SOURCES = ("asr_model.py", "asr_corpus.py", "asr_corpus_broad.py", "asr_train.py")
 

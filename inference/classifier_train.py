@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from inference.asr_model import normalize_text
+from inference.asr_model import BUNDLED_MODEL, normalize_text
 from inference.call_classifier import HEADS, CallClassifier, FitConfig, LabelledCall, fit
 from inference.classifier_corpus import SEED, generate_corpus, recognise
 from inference.hashing import file_sha256
@@ -55,7 +55,7 @@ TRUST_PRECISION = 0.999
 # speech model, from a seed of their own; each training one counts this many times in the fit.
 HEARD_SEED = 20261205
 HEARD_WEIGHT = 3
-DEFAULT_ASR_MODEL = Path(__file__).resolve().parent.parent / "models" / "asr" / "callaudit-fr-ctc-small.nemo"
+DEFAULT_ASR_MODEL = BUNDLED_MODEL
 HEARD_CACHE = Path.home() / ".cache" / "callaudit-classifier-heard"
 THRESHOLD_GRID: tuple[float, ...] = tuple(round(0.30 + 0.01 * i, 2) for i in range(70))
 

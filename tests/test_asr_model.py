@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from inference import asr_corpus as corpus
-from inference.asr_model import LABELS, error_rates, hypothesis_texts, normalize_text
+from inference.asr_model import BUNDLED_MODEL, LABELS, error_rates, hypothesis_texts, normalize_text
 
 ROOT = Path(__file__).resolve().parent.parent
-BUNDLED = ROOT / "models" / "asr" / "callaudit-fr-ctc-small.nemo"
+BUNDLED = BUNDLED_MODEL
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 
 

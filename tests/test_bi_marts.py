@@ -19,7 +19,7 @@ from tests.conftest import Warehouse
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
-BI_MARTS = ("daily_compliance", "daily_call_outcomes", "attempt_timelines")
+BI_MARTS = ("daily_compliance", "daily_call_outcomes", "attempt_timelines", "technician_scorecards")
 FORBIDDEN = (
     "raw.calls",
     "raw.manifest_rows",
@@ -184,6 +184,55 @@ def test_attempt_timelines_recompute_from_call_attempts(daily_run, database_url:
         t["minutes_since_previous"] is not None and t["minutes_since_previous"] < 120
         for t in timeline.values()
     )
+
+
+def test_technician_scorecards_recompute_from_the_orders_and_the_lines_calls(
+    daily_run, database_url: str
+) -> None:
+    """Each audited order someone called is on one scorecard: its first attempt's line, the Monday of its
+    suspension day; the talk measures average that line's own answered calls with speech on those orders."""
+    attempts = rows(
+        database_url,
+        "select order_key, call_id, attempt_number, caller_number, outcome from marts.call_attempts",
+    )
+    orders = {r["order_key"]: r for r in rows(database_url, "select * from marts.order_compliance")}
+    talk = {r["call_id"]: r for r in rows(database_url, "select * from marts.call_conversations")}
+    cards = {
+        (r["technician_line"], r["week_start"]): r
+        for r in rows(database_url, "select * from marts.technician_scorecards")
+    }
+    line = {a["order_key"]: a["caller_number"] for a in attempts if a["attempt_number"] == 1}
+    expected: dict[tuple, dict] = {}
+    for key, o in orders.items():
+        if key not in line:
+            continue
+        card = expected.setdefault(
+            (line[key], o["suspended_on"] - timedelta(days=o["suspended_on"].weekday())),
+            {"orders": 0, "compliant_orders": 0, "gap_failed_orders": 0, "talk": []},
+        )
+        card["orders"] += 1
+        card["compliant_orders"] += o["compliant"]
+        card["gap_failed_orders"] += not o["gap_ok"]
+        card["talk"] += [
+            float(talk[a["call_id"]]["talk_s"])
+            for a in attempts
+            if a["order_key"] == key
+            and a["caller_number"] == line[key]
+            and a["outcome"] == "answered"
+            and talk[a["call_id"]]["has_speech"]
+        ]
+    assert set(cards) == set(expected) and len(cards) > 1
+    for k, e in expected.items():
+        card = cards[k]
+        assert (card["orders"], card["compliant_orders"], card["gap_failed_orders"]) == (
+            e["orders"],
+            e["compliant_orders"],
+            e["gap_failed_orders"],
+        ), k
+        assert card["answered_calls"] == len(e["talk"]), k
+        if e["talk"]:
+            assert float(card["avg_talk_s"]) == pytest.approx(sum(e["talk"]) / len(e["talk"]), abs=0.051)
+    assert sum(c["answered_calls"] for c in cards.values()) > 0
 
 
 def test_daily_call_outcomes_count_every_call_once(daily_run, database_url: str) -> None:

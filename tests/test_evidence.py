@@ -1,9 +1,10 @@
-"""The proof behind verdicts (marts.verdict_evidence), ``callaudit explain`` and ``callaudit clip``, on the
-session's shared warehouse (read-only)."""
+"""The proof behind verdicts (marts.verdict_evidence), ``callaudit explain`` and ``callaudit clip``, and the
+conversation measures (marts.call_conversations), on the session's shared warehouse (read-only)."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -86,14 +87,14 @@ def test_rule_4_proof_gives_the_seconds_and_only_redacted_words(warehouse_url: s
                    group by a.call_id"""
             )
         }
-        raw_texts = {r[0] for r in conn.execute("select text from raw.transcripts where text <> ''")}
+        redacted = {r[0] for r in conn.execute("select text from raw.redacted_transcripts")}
     rows = [r for (_, rule), rs in evidence.items() if rule == "outcome" for r in rs if r["call_id"]]
     if not rows:
         pytest.skip("no rule 4 failure on trusted evidence in this data set")
     for r in rows:
         if r["call_id"] in spans:
             assert (r["evidence_start_s"], r["evidence_end_s"]) == spans[r["call_id"]]
-        assert r["transcript_redacted"] is None or r["transcript_redacted"] not in raw_texts
+        assert r["transcript_redacted"] is None or r["transcript_redacted"] in redacted
 
 
 def test_explain_prints_the_verdict_with_its_proof(warehouse_url: str, evidence) -> None:
@@ -129,3 +130,45 @@ def test_clip_cuts_the_seconds_asked_from_the_recording(
         clip(warehouse_url, get_settings(), call_id, 3.0, 2.0, tmp_path / "x.wav")
     with pytest.raises(NotFound, match="no recording loaded for call 'C-NONE'"):
         clip(warehouse_url, get_settings(), "C-NONE", 0.0, 1.0, tmp_path / "x.wav")
+
+
+def test_conversation_measures_cover_every_analysed_call(warehouse_url: str, synth_set: Path) -> None:
+    """marts.call_conversations: a row per analysed call, speech where the analysis heard some, the parties'
+    talk adding up to the time someone talked; scored against the truth's utterances, the longest silence
+    within 0.3 s for at least 95 % of answered calls."""
+    from flows.evaluate import score
+
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            """select c.call_id, c.has_speech, a.speech_onset_s is not null, c.is_stereo, c.talk_s,
+                      c.agent_talk_s, c.customer_talk_s, c.overtalk_s, c.first_word_s, c.last_word_s
+               from marts.call_conversations c
+               join raw.calls r using (call_id)
+               join raw.audio_files f on f.audio_path = r.audio_path
+               join intermediate.int_audio_analysis_latest a on a.audio_sha256 = f.sha256"""
+        ).fetchall()
+        analysed = conn.execute(
+            """select count(*) from raw.calls c join raw.audio_files f using (audio_path)
+               where exists (select 1 from raw.audio_analysis a where a.sha256 = f.sha256)"""
+        ).fetchone()[0]
+    assert len(rows) == analysed > 0
+    assert all(has_speech == heard for _, has_speech, heard, *_ in rows)
+    stereo = [r for r in rows if r[3] and r[1]]
+    assert stereo, "no stereo call with speech: the per-party measures would prove nothing"
+    for row in stereo:
+        talk, agent, customer, overtalk, first, last = (float(v) for v in row[4:])
+        assert agent + customer - overtalk == pytest.approx(talk, abs=0.002)
+        assert talk <= last - first + 0.001
+    conversations = score(warehouse_url, synth_set)["conversations"]
+    assert conversations["answered_calls"] > 0
+    assert conversations["longest_silence_within_tolerance"] >= 0.95
+
+
+def test_truth_talk_counts_parties_silences_and_interruptions() -> None:
+    from flows.evaluate import _truth_talk
+
+    spans = [[1.0, 2.0, 1], [3.0, 6.0, 0], [5.0, 7.5, 1], [6.2, 6.8, 0], [9.0, 9.5, 0]]
+    talk, longest, interruptions = _truth_talk({"speech_onset_s": "3.0", "speech_spans": json.dumps(spans)})
+    assert talk == {0: pytest.approx(4.1), 1: pytest.approx(2.5)}  # the span before the onset is left out
+    assert longest == pytest.approx(1.5)  # voice 3.0-7.5, then 9.0
+    assert interruptions == 2  # 5.0 into 3.0's turn, 6.2 into 5.0's; 9.0 interrupts nobody

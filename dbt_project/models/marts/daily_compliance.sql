@@ -11,21 +11,10 @@ orders as (
 
 ),
 
-attempts as (
-
-    select * from {{ ref('call_attempts') }}
-
-),
-
-first_attempts as (
+order_lines as (
 
     -- an order is counted under the line that made its first attempt (null: nobody called)
-    select
-        order_key,
-        caller_number as technician_line
-
-    from attempts
-    where attempt_number = 1
+    select * from {{ ref('int_order_technician_lines') }}
 
 ),
 
@@ -33,11 +22,11 @@ orders_with_line as (
 
     select
         orders.*,
-        first_attempts.technician_line
+        order_lines.technician_line
 
     from orders
-    left join first_attempts
-        on orders.order_key = first_attempts.order_key
+    left join order_lines
+        on orders.order_key = order_lines.order_key
 
 ),
 
@@ -50,15 +39,7 @@ aggregated as (
         expected_branch,
         motif_key,
         technician_line,
-        count(*)::integer as orders,
-        count(*) filter (where compliant)::integer as compliant_orders,
-        count(*) filter (where not branch_ok)::integer as branch_failed_orders,
-        count(*) filter (where not attempts_ok)::integer as attempts_failed_orders,
-        count(*) filter (where not gap_ok)::integer as gap_failed_orders,
-        count(*) filter (where outcome_ok = false)::integer as outcome_failed_orders,
-        count(*) filter (where outcome_ok is null)::integer as outcome_pending_orders,
-        count(*) filter (where needs_review)::integer as needs_review_orders,
-        count(*) filter (where not duplicate_ok)::integer as duplicate_orders,
+        {{ order_rule_counts() }},
         sum(attempts)::integer as attempts,
         sum(attempts - counted_attempts)::integer as duplicate_attempts
 

@@ -31,21 +31,20 @@ call_types as (
 
 speech_segments as (
 
-    select * from {{ ref('stg_raw__speech_segments') }}
+    select * from {{ ref('int_speech_segments_latest') }}
 
 ),
 
 speech_spans as (
 
-    -- where the voices are in each recording (newest analysis): the part of the call to listen to
+    -- where the voices are in each recording: the part of the call to listen to
     select
         audio_sha256,
-        detector_version,
         min(speech_start_s) as speech_start_s,
         max(speech_end_s) as speech_end_s
 
     from speech_segments
-    group by audio_sha256, detector_version
+    group by audio_sha256
 
 ),
 
@@ -95,7 +94,6 @@ heard as (
         on attempts.call_type = call_types.call_type
     left join speech_spans
         on attempts.audio_sha256 = speech_spans.audio_sha256
-        and attempts.detector_version = speech_spans.detector_version
 
 ),
 

@@ -1,0 +1,190 @@
+-- Conversation measures per recorded call, from the spans of speech the audio analysis found after the last
+-- tone: how long each party talked (stereo: channel 0 the agent, 1 the customer; mono: the voices together,
+-- party unknown), the silences between the first and the last word, the longest one, and, in stereo,
+-- overtalk — both sides at once — and interruptions: a side starts while the other has been talking for at
+-- least interruption_min_talk_s.
+
+{%- set min_talk_s = var('interruption_min_talk_s', 0.3) %}
+
+with
+
+calls as (
+
+    select * from {{ ref('int_recorded_calls') }}
+
+),
+
+audio_files as (
+
+    select * from {{ ref('stg_raw__audio_files') }}
+
+),
+
+speech_segments as (
+
+    select * from {{ ref('int_speech_segments_latest') }}
+
+),
+
+ordered as (
+
+    -- the spans of both channels in time order, with the furthest end reached before each one
+    select
+        audio_sha256,
+        speech_start_s,
+        speech_end_s,
+        max(speech_end_s) over (
+            partition by audio_sha256
+            order by speech_start_s, speech_end_s
+            rows between unbounded preceding and 1 preceding
+        ) as reached_end_s
+
+    from speech_segments
+
+),
+
+islands as (
+
+    -- someone talking: overlapping spans of either channel merged into one stretch of voice
+    select
+        audio_sha256,
+        speech_start_s,
+        speech_end_s,
+        count(*) filter (where reached_end_s is null or speech_start_s > reached_end_s) over (
+            partition by audio_sha256 order by speech_start_s, speech_end_s
+        ) as island
+
+    from ordered
+
+),
+
+voiced as (
+
+    select
+        audio_sha256,
+        island,
+        min(speech_start_s) as voiced_start_s,
+        max(speech_end_s) as voiced_end_s
+
+    from islands
+    group by audio_sha256, island
+
+),
+
+silences as (
+
+    select
+        audio_sha256,
+        voiced_start_s,
+        voiced_end_s,
+        lead(voiced_start_s) over (partition by audio_sha256 order by voiced_start_s) - voiced_end_s
+            as silence_after_s
+
+    from voiced
+
+),
+
+recording_talk as (
+
+    select
+        audio_sha256,
+        count(*) as voiced_stretches,
+        sum(voiced_end_s - voiced_start_s) as talk_s,
+        min(voiced_start_s) as first_word_s,
+        max(voiced_end_s) as last_word_s,
+        coalesce(max(silence_after_s), 0) as longest_silence_s
+
+    from silences
+    group by audio_sha256
+
+),
+
+channel_talk as (
+
+    select
+        audio_sha256,
+        count(*) as speech_turns,
+        sum(speech_end_s - speech_start_s) filter (where audio_channel = 0) as channel_0_talk_s,
+        sum(speech_end_s - speech_start_s) filter (where audio_channel = 1) as channel_1_talk_s
+
+    from speech_segments
+    group by audio_sha256
+
+),
+
+crossings as (
+
+    -- every pair of spans of the two channels that overlap in time
+    select
+        later.audio_sha256,
+        least(later.speech_end_s, other.speech_end_s)
+            - greatest(later.speech_start_s, other.speech_start_s) as overlap_s,
+        later.speech_start_s >= other.speech_start_s + {{ min_talk_s }} as is_interruption
+
+    from speech_segments as later
+    inner join speech_segments as other
+        on later.audio_sha256 = other.audio_sha256
+        and later.audio_channel <> other.audio_channel
+        and later.speech_start_s < other.speech_end_s
+        and other.speech_start_s < later.speech_end_s
+        and (later.speech_start_s, later.audio_channel) > (other.speech_start_s, other.audio_channel)
+
+),
+
+overtalk as (
+
+    select
+        audio_sha256,
+        sum(overlap_s) as overtalk_s,
+        count(*) filter (where is_interruption) as interruptions
+
+    from crossings
+    group by audio_sha256
+
+),
+
+final as (
+
+    select
+        calls.call_id,
+        calls.audio_sha256,
+        audio_files.channels = 2 as is_stereo,
+        channel_talk.audio_sha256 is not null as has_speech,
+        coalesce(channel_talk.speech_turns, 0)::integer as speech_turns,
+        round(coalesce(recording_talk.talk_s, 0)::numeric, 3) as talk_s,
+        case when audio_files.channels = 2
+            then round(coalesce(channel_talk.channel_0_talk_s, 0)::numeric, 3) end as agent_talk_s,
+        case when audio_files.channels = 2
+            then round(coalesce(channel_talk.channel_1_talk_s, 0)::numeric, 3) end as customer_talk_s,
+        case when audio_files.channels = 2 and channel_talk.audio_sha256 is not null
+            then round((coalesce(channel_talk.channel_0_talk_s, 0)
+                / (coalesce(channel_talk.channel_0_talk_s, 0) + coalesce(channel_talk.channel_1_talk_s, 0))
+            )::numeric, 3) end as agent_talk_share,
+        round(recording_talk.first_word_s::numeric, 3) as first_word_s,
+        round(recording_talk.last_word_s::numeric, 3) as last_word_s,
+        round((recording_talk.last_word_s - recording_talk.first_word_s - recording_talk.talk_s)::numeric, 3)
+            as non_talk_s,
+        case when recording_talk.last_word_s > recording_talk.first_word_s
+            then round((1 - recording_talk.talk_s
+                / (recording_talk.last_word_s - recording_talk.first_word_s))::numeric, 3) end
+            as non_talk_share,
+        round(recording_talk.longest_silence_s::numeric, 3) as longest_silence_s,
+        case when audio_files.channels = 2
+            then round(coalesce(overtalk.overtalk_s, 0)::numeric, 3) end as overtalk_s,
+        case when audio_files.channels = 2
+            then coalesce(overtalk.interruptions, 0)::integer end as interruptions
+
+    from calls
+    inner join audio_files
+        on calls.audio_path = audio_files.audio_path
+    left join recording_talk
+        on calls.audio_sha256 = recording_talk.audio_sha256
+    left join channel_talk
+        on calls.audio_sha256 = channel_talk.audio_sha256
+    left join overtalk
+        on calls.audio_sha256 = overtalk.audio_sha256
+    where calls.tone_kinds is not null  -- analysed
+
+)
+
+select * from final
