@@ -1,7 +1,8 @@
 """Transcription stage: every analysed call with speech, not yet transcribed by this model and chunking.
 
 Keyed by (audio sha256, model id, chunking id): a second run transcribes nothing, a new model or chunking
-transcribes again. Worker processes load the model once each and take calls in groups.
+transcribes again. Worker processes load the model once each and take calls in groups; each group's
+transcripts are written as it comes back, so a run killed in the middle keeps the groups it finished.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> 
     groups = [jobs[i : i + group_size] for i in range(0, len(jobs), group_size)]
     workers = 1 if shard.fanned_out else max(1, min(settings.asr_workers, len(groups)))
     on_gpu = resolve_device(config.device) == "cuda"
-    transcript_rows, segment_rows, rejects = [], [], []
+    rejected = 0
     with (
         limited(GPU_LIMIT) if on_gpu else nullcontext(),
         progress_bar(f"transcription {shard}", total=len(jobs)) as advance,
@@ -238,7 +239,9 @@ def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> 
             _init_worker(config)
             outcomes = map(_transcribe_group, groups)
         for results, seconds in outcomes:
+            # each group is written as it comes back: a run killed later keeps what it had transcribed
             meter.observe(seconds, len(results))
+            transcript_rows, segment_rows, rejects = [], [], []
             for sha, outcome in results:
                 advance()
                 if isinstance(outcome, str):
@@ -248,25 +251,26 @@ def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> 
                 t_rows, s_rows = _rows(sha, call_ids[sha], outcome, model_id, config.chunking_id)
                 transcript_rows.extend(t_rows)
                 segment_rows.extend(s_rows)
-    write_stage(
-        database_url,
-        [
-            ("raw.transcripts", TRANSCRIPT_COLUMNS, transcript_rows),
-            ("raw.transcript_segments", SEGMENT_COLUMNS, segment_rows),
-        ],
-        "transcription",
-        rejects,
-    )
-    done = len(jobs) - len(rejects)
+            write_stage(
+                database_url,
+                [
+                    ("raw.transcripts", TRANSCRIPT_COLUMNS, transcript_rows),
+                    ("raw.transcript_segments", SEGMENT_COLUMNS, segment_rows),
+                ],
+                "transcription",
+                rejects,
+            )
+            rejected += len(rejects)
+    done = len(jobs) - rejected
     logger.info(
         "transcription (%s, shard %s): %d transcribed, %d already known, %d quarantined",
         model_id,
         shard,
         done,
         with_speech - len(todo),
-        len(rejects),
+        rejected,
     )
     telemetry = meter.done(with_speech - len(todo), model=model_id, device="cuda" if on_gpu else "cpu")
     return TranscriptionResult(
-        "transcription", done, with_speech - len(todo), len(rejects), model_id, telemetry
+        "transcription", done, with_speech - len(todo), rejected, model_id, telemetry
     )

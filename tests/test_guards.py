@@ -364,3 +364,70 @@ def test_a_long_transcript_keeps_its_start_and_end_within_the_limit() -> None:
     cut, truncated = fit_transcript(text, 120)
     assert truncated and len(cut) <= 120 and cut.startswith("début") and cut.endswith("fin")
     assert fit_transcript("  court  ", 120) == ("court", False)
+
+
+TRANSCRIBE_ONLY = """
+import sys
+from prefect import flow
+from flows.config import get_settings
+from flows.transcribe import transcribe
+
+@flow(name="transcribe-only")
+def transcribe_only(url: str):
+    return transcribe(url, get_settings())
+
+print(transcribe_only(sys.argv[1]).processed)
+"""
+
+
+def test_a_run_killed_during_transcription_keeps_what_it_had_transcribed(
+    server_url: str, warehouse, tmp_path: Path
+) -> None:
+    """ASR results are written per group of calls: after kill -9 in the middle of the stage, the groups
+    already done stay, and the next run transcribes only the others, to the same text."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from inference.asr_model import BUNDLED_MODEL
+    from tests.conftest import clone_database
+
+    if not BUNDLED_MODEL.exists():
+        pytest.skip("no bundled speech model in this checkout: nothing is transcribed")
+    url = clone_database(server_url, warehouse.url, "t_asr_kill")
+    with psycopg.connect(url) as conn:
+        expected = conn.execute("select sha256, channel, text from raw.transcripts order by 1, 2").fetchall()
+        conn.execute("delete from raw.transcript_segments")
+        conn.execute("delete from raw.transcripts")
+    total = len({sha for sha, _, _ in expected})
+    assert total > 16, "fewer than three groups of 8 calls: nothing to kill in the middle of"
+    script = tmp_path / "transcribe_only.py"
+    script.write_text(TRANSCRIBE_ONLY, encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": url, "CALLAUDIT_ASR_WORKERS": "1", "CALLAUDIT_ASR_BATCH_SIZE": "8"}
+    stage = subprocess.Popen(
+        [sys.executable, str(script), url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    written = 0
+    try:
+        deadline = time.monotonic() + 600
+        while written == 0 and stage.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            with psycopg.connect(url) as conn:
+                written = conn.execute("select count(distinct sha256) from raw.transcripts").fetchone()[0]
+        assert stage.poll() is None, "the stage ended before its first group was written"
+        os.kill(stage.pid, signal.SIGKILL)
+    finally:
+        stage.kill()
+        stage.wait()
+    with psycopg.connect(url) as conn:
+        kept = conn.execute("select count(distinct sha256) from raw.transcripts").fetchone()[0]
+    assert 0 < kept < total
+    done = subprocess.run(
+        [sys.executable, str(script), url], env=env, capture_output=True, text=True, timeout=900, check=True
+    )
+    assert int(done.stdout.strip().splitlines()[-1]) == total - kept
+    with psycopg.connect(url) as conn:
+        again = conn.execute("select sha256, channel, text from raw.transcripts order by 1, 2").fetchall()
+    assert again == expected
