@@ -162,6 +162,8 @@ def _conversations(truth_calls: dict[str, dict[str, str]], rows: list[dict[str, 
         truth = truth_calls.get(row["call_id"])
         if truth is None or truth["duplicate_of"] or truth["outcome"] != "answered" or not row["has_speech"]:
             continue
+        if not truth.get("speech_spans"):  # a set labelled without utterance times: nothing to compare
+            continue
         talk, longest, interruptions = _truth_talk(truth)
         if row["is_stereo"]:
             talk_errors.append(abs(float(row["agent_talk_s"]) - talk.get(0, 0.0)))

@@ -7,6 +7,7 @@ folder, or an S3 prefix through the same cache as the stages).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ class Evidence:
     rule: str
     call_id: str | None
     attempt_number: int | None
-    started_at: object
+    started_at: dt.datetime | None
     related_call_id: str | None
     start_s: float | None
     end_s: float | None
@@ -38,7 +39,7 @@ class Evidence:
 class Explanation:
     order_key: str
     motif: str | None
-    suspended_on: object
+    suspended_on: dt.date
     compliant: bool
     needs_review: bool
     review_reason: str | None

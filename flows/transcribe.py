@@ -271,6 +271,4 @@ def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> 
         rejected,
     )
     telemetry = meter.done(with_speech - len(todo), model=model_id, device="cuda" if on_gpu else "cpu")
-    return TranscriptionResult(
-        "transcription", done, with_speech - len(todo), rejected, model_id, telemetry
-    )
+    return TranscriptionResult("transcription", done, with_speech - len(todo), rejected, model_id, telemetry)

@@ -1,18 +1,32 @@
--- Every failed rule of every order has at least one row of proof in verdict_evidence (a call, or a row
--- that says why no call can show it). Returns the failed rules without one.
+-- Every failed rule of every order has at least one row of proof in verdict_evidence, and a rule the machine
+-- failed on an order with attempts is shown by a call (a row without a call is only for an order nobody
+-- called, or a person's decision): verdict_evidence and order_compliance agree on what each rule saw.
+-- Returns the failed rules without proof.
 with
+
+verdicts as (
+
+    select * from {{ ref('order_compliance') }}
+
+),
+
+evidence as (
+
+    select * from {{ ref('verdict_evidence') }}
+
+),
 
 failed_rules as (
 
-    select order_key, failed.rule
-    from {{ ref('order_compliance') }}
+    select verdicts.order_key, verdicts.attempts, verdicts.decided_by, failed.rule
+    from verdicts
     cross join lateral (
         values
-            ('branch', not branch_ok),
-            ('attempts', not attempts_ok),
-            ('gap', not gap_ok),
-            ('outcome', outcome_ok = false),
-            ('duplicate', not duplicate_ok)
+            ('branch', not verdicts.branch_ok),
+            ('attempts', not verdicts.attempts_ok),
+            ('gap', not verdicts.gap_ok),
+            ('outcome', verdicts.outcome_ok = false),
+            ('duplicate', not verdicts.duplicate_ok)
     ) as failed (rule, has_failed)
     where failed.has_failed
 
@@ -20,7 +34,9 @@ failed_rules as (
 
 select failed_rules.order_key, failed_rules.rule
 from failed_rules
-left join {{ ref('verdict_evidence') }} as evidence
-    on failed_rules.order_key = evidence.order_key
-    and failed_rules.rule = evidence.rule
-where evidence.order_key is null
+where not exists (
+    select 1 from evidence
+    where evidence.order_key = failed_rules.order_key
+        and evidence.rule = failed_rules.rule
+        and (evidence.call_id is not null or failed_rules.attempts = 0 or failed_rules.decided_by <> 'machine')
+)
