@@ -529,8 +529,12 @@ def gx_checkpoint(url: str, settings, gx_dir: Path) -> Stage:
     from flows.db import sqlalchemy_url
 
     stage = Stage("GX checkpoint")
-    with measured(stage):
-        report = run_checkpoint(sqlalchemy_url(url), url, gx_dir, settings.contract().audited_status)
+    try:
+        with measured(stage):
+            report = run_checkpoint(sqlalchemy_url(url), url, gx_dir, settings.contract().audited_status)
+    except Exception as exc:  # a table the build could not make: GX cannot even add its asset
+        stage.detail = {"success": False, "failures": [f"{type(exc).__name__}: {str(exc)[:200]}"]}
+        return stage
     stage.rows = report.evaluated
     stage.detail = {"success": report.success, "failures": [str(f)[:200] for f in report.failures]}
     return stage
