@@ -21,6 +21,10 @@
 -- same ring count often start speaking within 0.1 s of each other. The fingerprint join comes first (an
 -- equality on the tone kinds), so every candidate pair is compared, not only k neighbours.
 -- The earliest call is the original; every later one is a duplicate, whichever order it was claimed for.
+-- At volume, calls with the same tone kinds are many (every call answered after three rings): the pairs are
+-- found by an equality join on the tone kinds and on buckets of speech onset and duration twice their
+-- tolerance wide (a pair within a tolerance is in the same or the next bucket; each call is looked up in its
+-- bucket and both neighbours), so the comparison grows with the calls, not with their square.
 
 {%- set onset_tolerance_s = var('duplicate_onset_tolerance_s', 0.1) %}
 {%- set duration_tolerance_s = var('duplicate_duration_tolerance_s', 0.5) %}
@@ -28,12 +32,47 @@
 {%- set tone_tolerance_s = var('duplicate_tone_tolerance_s', 0.03) %}
 {%- set frequency_tolerance_hz = var('duplicate_frequency_tolerance_hz', 1.0) %}
 {%- set timeline_similarity = var('duplicate_timeline_similarity', 0.5) %}
+{%- set onset_bucket_s = [2 * onset_tolerance_s, 0.001] | max %}
+{%- set duration_bucket_s = [2 * duration_tolerance_s, 0.001] | max %}
 
 with
 
-call_fingerprints as (
+recorded_calls as (
 
     select * from {{ ref('int_recorded_calls') }}
+
+),
+
+call_fingerprints as (
+
+    -- a call without a timeline (not analysed) or without a speech onset matches no other (the onset
+    -- tolerance cannot hold)
+    select
+        *,
+        floor(speech_onset_s / {{ onset_bucket_s }})::bigint as onset_bucket,
+        floor(audio_duration_s / {{ duration_bucket_s }})::bigint as duration_bucket
+
+    from recorded_calls
+    where tone_kinds is not null
+        and speech_onset_s is not null
+        and audio_duration_s is not null
+
+),
+
+nearby_buckets as (
+
+    select
+        call_fingerprints.*,
+        nearby.onset_bucket as nearby_onset_bucket,
+        nearby.duration_bucket as nearby_duration_bucket
+
+    from call_fingerprints
+    cross join lateral (
+        select
+            call_fingerprints.onset_bucket + onset_step as onset_bucket,
+            call_fingerprints.duration_bucket + duration_step as duration_bucket
+        from generate_series(-1, 1) as onset_step, generate_series(-1, 1) as duration_step
+    ) as nearby
 
 ),
 
@@ -65,9 +104,11 @@ audio_pairs as (
         timeline.frequency_error_hz,
         timeline.identifying_tones
 
-    from call_fingerprints as later
+    from nearby_buckets as later
     inner join call_fingerprints as earlier
         on later.tone_kinds = earlier.tone_kinds
+        and later.nearby_onset_bucket = earlier.onset_bucket
+        and later.nearby_duration_bucket = earlier.duration_bucket
         and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
         and later.audio_sha256 <> earlier.audio_sha256
     cross join lateral (
