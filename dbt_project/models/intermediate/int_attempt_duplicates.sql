@@ -26,6 +26,8 @@
 -- tolerance wide (a pair within a tolerance is in the same or the next bucket; each call is looked up in its
 -- bucket and both neighbours), so the comparison grows with the calls, not with their square.
 
+{{ config(materialized='table') }}
+
 {%- set onset_tolerance_s = var('duplicate_onset_tolerance_s', 0.1) %}
 {%- set duration_tolerance_s = var('duplicate_duration_tolerance_s', 0.5) %}
 {%- set speech_tolerance_s = var('duplicate_speech_tolerance_s', 0.25) %}
@@ -59,20 +61,55 @@ call_fingerprints as (
 
 ),
 
-nearby_buckets as (
+fingerprint_keys as (
 
     select
-        call_fingerprints.*,
-        nearby.onset_bucket as nearby_onset_bucket,
-        nearby.duration_bucket as nearby_duration_bucket
+        call_id,
+        started_at,
+        audio_sha256,
+        tone_kinds,
+        speech_onset_s,
+        audio_duration_s,
+        onset_bucket,
+        duration_bucket
 
     from call_fingerprints
-    cross join lateral (
-        select
-            call_fingerprints.onset_bucket + onset_step as onset_bucket,
-            call_fingerprints.duration_bucket + duration_step as duration_bucket
-        from generate_series(-1, 1) as onset_step, generate_series(-1, 1) as duration_step
-    ) as nearby
+
+),
+
+nearby_keys as materialized (
+
+    -- each call's own bucket and the eight around it (materialized: the join below must use all three keys,
+    -- not only the tone kinds)
+    select
+        fingerprint_keys.*,
+        fingerprint_keys.onset_bucket + onset_step as nearby_onset_bucket,
+        fingerprint_keys.duration_bucket + duration_step as nearby_duration_bucket
+
+    from fingerprint_keys
+    cross join generate_series(-1, 1) as onset_step
+    cross join generate_series(-1, 1) as duration_step
+
+),
+
+candidate_pairs as materialized (
+
+    -- on narrow rows, the pairs within the onset and duration tolerances (checked again below, with the
+    -- rest); the fingerprints (arrays of every tone) are joined to these few pairs only
+    select
+        later.call_id,
+        earlier.call_id as original_call_id
+
+    from nearby_keys as later
+    inner join fingerprint_keys as earlier
+        on later.tone_kinds = earlier.tone_kinds
+        and later.nearby_onset_bucket = earlier.onset_bucket
+        and later.nearby_duration_bucket = earlier.duration_bucket
+        and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
+        and later.audio_sha256 <> earlier.audio_sha256
+    where round(abs(later.speech_onset_s - earlier.speech_onset_s)::numeric, 4) <= {{ onset_tolerance_s }}
+        and round(abs(later.audio_duration_s - earlier.audio_duration_s)::numeric, 4)
+            <= {{ duration_tolerance_s }}
 
 ),
 
@@ -104,11 +141,11 @@ audio_pairs as (
         timeline.frequency_error_hz,
         timeline.identifying_tones
 
-    from nearby_buckets as later
+    from candidate_pairs
+    inner join call_fingerprints as later
+        on candidate_pairs.call_id = later.call_id
     inner join call_fingerprints as earlier
-        on later.tone_kinds = earlier.tone_kinds
-        and later.nearby_onset_bucket = earlier.onset_bucket
-        and later.nearby_duration_bucket = earlier.duration_bucket
+        on candidate_pairs.original_call_id = earlier.call_id
         and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
         and later.audio_sha256 <> earlier.audio_sha256
     cross join lateral (
