@@ -26,6 +26,12 @@
 -- same ring count often start speaking within 0.1 s of each other. The fingerprint join comes first (an
 -- equality on the tone kinds), so every candidate pair is compared, not only k neighbours.
 -- The earliest call is the original; every later one is a duplicate, whichever order it was claimed for.
+-- At volume, calls with the same tone kinds are many (every call answered after three rings): the pairs are
+-- found by an equality join on the tone kinds and on buckets of speech onset and duration twice their
+-- tolerance wide (a pair within a tolerance is in the same or the next bucket; each call is looked up in its
+-- bucket and both neighbours), so the comparison grows with the calls, not with their square.
+
+{{ config(materialized='table') }}
 
 {%- set onset_tolerance_s = var('duplicate_onset_tolerance_s', 0.1) %}
 {%- set duration_tolerance_s = var('duplicate_duration_tolerance_s', 0.5) %}
@@ -33,12 +39,82 @@
 {%- set tone_tolerance_s = var('duplicate_tone_tolerance_s', 0.03) %}
 {%- set frequency_tolerance_hz = var('duplicate_frequency_tolerance_hz', 1.0) %}
 {%- set timeline_similarity = var('duplicate_timeline_similarity', 0.5) %}
+{%- set onset_bucket_s = [2 * onset_tolerance_s, 0.001] | max %}
+{%- set duration_bucket_s = [2 * duration_tolerance_s, 0.001] | max %}
 
 with
 
-call_fingerprints as (
+recorded_calls as (
 
     select * from {{ ref('int_recorded_calls') }}
+
+),
+
+call_fingerprints as (
+
+    -- a call without a timeline (not analysed) or without a speech onset matches no other (the onset
+    -- tolerance cannot hold)
+    select
+        *,
+        floor(speech_onset_s / {{ onset_bucket_s }})::bigint as onset_bucket,
+        floor(audio_duration_s / {{ duration_bucket_s }})::bigint as duration_bucket
+
+    from recorded_calls
+    where tone_kinds is not null
+        and speech_onset_s is not null
+        and audio_duration_s is not null
+
+),
+
+fingerprint_keys as (
+
+    select
+        call_id,
+        started_at,
+        audio_sha256,
+        tone_kinds,
+        speech_onset_s,
+        audio_duration_s,
+        onset_bucket,
+        duration_bucket
+
+    from call_fingerprints
+
+),
+
+nearby_keys as materialized (
+
+    -- each call's own bucket and the eight around it (materialized: the join below must use all three keys,
+    -- not only the tone kinds)
+    select
+        fingerprint_keys.*,
+        fingerprint_keys.onset_bucket + onset_step as nearby_onset_bucket,
+        fingerprint_keys.duration_bucket + duration_step as nearby_duration_bucket
+
+    from fingerprint_keys
+    cross join generate_series(-1, 1) as onset_step
+    cross join generate_series(-1, 1) as duration_step
+
+),
+
+candidate_pairs as materialized (
+
+    -- on narrow rows, the pairs within the onset and duration tolerances (checked again below, with the
+    -- rest); the fingerprints (arrays of every tone) are joined to these few pairs only
+    select
+        later.call_id,
+        earlier.call_id as original_call_id
+
+    from nearby_keys as later
+    inner join fingerprint_keys as earlier
+        on later.tone_kinds = earlier.tone_kinds
+        and later.nearby_onset_bucket = earlier.onset_bucket
+        and later.nearby_duration_bucket = earlier.duration_bucket
+        and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
+        and later.audio_sha256 <> earlier.audio_sha256
+    where round(abs(later.speech_onset_s - earlier.speech_onset_s)::numeric, 4) <= {{ onset_tolerance_s }}
+        and round(abs(later.audio_duration_s - earlier.audio_duration_s)::numeric, 4)
+            <= {{ duration_tolerance_s }}
 
 ),
 
@@ -71,9 +147,11 @@ audio_pairs as (
         timeline.identifying_tones,
         timeline.sit_tones
 
-    from call_fingerprints as later
+    from candidate_pairs
+    inner join call_fingerprints as later
+        on candidate_pairs.call_id = later.call_id
     inner join call_fingerprints as earlier
-        on later.tone_kinds = earlier.tone_kinds
+        on candidate_pairs.original_call_id = earlier.call_id
         and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
         and later.audio_sha256 <> earlier.audio_sha256
     cross join lateral (

@@ -58,22 +58,6 @@ deduplicated as (
 
 ),
 
-motif_matches as (
-
-    select distinct on (deduplicated.order_type, deduplicated.order_id)
-        deduplicated.order_type,
-        deduplicated.order_id,
-        motif_rules.motif_key,
-        motif_rules.min_attempts,
-        motif_rules.expected_call_type
-
-    from deduplicated
-    inner join motif_rules
-        on deduplicated.motif_folded like motif_rules.motif_pattern
-    order by deduplicated.order_type, deduplicated.order_id, motif_rules.priority
-
-),
-
 final as (
 
     select
@@ -95,9 +79,19 @@ final as (
         deduplicated.file_date
 
     from deduplicated
-    left join motif_matches
-        on deduplicated.order_type = motif_matches.order_type
-        and deduplicated.order_id = motif_matches.order_id
+    -- the first rule (by priority) whose pattern the motif matches: a lookup per order in the few rules,
+    -- not a join of the orders with a list of their matches (which the planner rescanned once per order)
+    left join lateral (
+        select
+            motif_rules.motif_key,
+            motif_rules.min_attempts,
+            motif_rules.expected_call_type
+
+        from motif_rules
+        where deduplicated.motif_folded like motif_rules.motif_pattern
+        order by motif_rules.priority
+        limit 1
+    ) as motif_matches on true
     left join branch_map
         on deduplicated.order_type = branch_map.order_type
         and deduplicated.offer = branch_map.offer
