@@ -145,32 +145,33 @@ overtalk as (
 
 final as (
 
+    -- measures in seconds to the millisecond (numeric(12, 3) rounds)
     select
         calls.call_id,
         calls.audio_sha256,
         audio_files.channels = 2 as is_stereo,
         channel_talk.audio_sha256 is not null as has_speech,
         coalesce(channel_talk.speech_turns, 0)::integer as speech_turns,
-        round(coalesce(recording_talk.talk_s, 0)::numeric, 3) as talk_s,
+        coalesce(recording_talk.talk_s, 0)::numeric(12, 3) as talk_s,
         case when audio_files.channels = 2
-            then round(coalesce(channel_talk.channel_0_talk_s, 0)::numeric, 3) end as agent_talk_s,
+            then coalesce(channel_talk.channel_0_talk_s, 0)::numeric(12, 3) end as agent_talk_s,
         case when audio_files.channels = 2
-            then round(coalesce(channel_talk.channel_1_talk_s, 0)::numeric, 3) end as customer_talk_s,
+            then coalesce(channel_talk.channel_1_talk_s, 0)::numeric(12, 3) end as customer_talk_s,
         case when audio_files.channels = 2 and channel_talk.audio_sha256 is not null
-            then round((coalesce(channel_talk.channel_0_talk_s, 0)
+            then (coalesce(channel_talk.channel_0_talk_s, 0)
                 / (coalesce(channel_talk.channel_0_talk_s, 0) + coalesce(channel_talk.channel_1_talk_s, 0))
-            )::numeric, 3) end as agent_talk_share,
-        round(recording_talk.first_word_s::numeric, 3) as first_word_s,
-        round(recording_talk.last_word_s::numeric, 3) as last_word_s,
-        round((recording_talk.last_word_s - recording_talk.first_word_s - recording_talk.talk_s)::numeric, 3)
+            )::numeric(12, 3) end as agent_talk_share,
+        recording_talk.first_word_s::numeric(12, 3) as first_word_s,
+        recording_talk.last_word_s::numeric(12, 3) as last_word_s,
+        (recording_talk.last_word_s - recording_talk.first_word_s - recording_talk.talk_s)::numeric(12, 3)
             as non_talk_s,
         case when recording_talk.last_word_s > recording_talk.first_word_s
-            then round((1 - recording_talk.talk_s
-                / (recording_talk.last_word_s - recording_talk.first_word_s))::numeric, 3) end
+            then (1 - recording_talk.talk_s
+                / (recording_talk.last_word_s - recording_talk.first_word_s))::numeric(12, 3) end
             as non_talk_share,
-        round(recording_talk.longest_silence_s::numeric, 3) as longest_silence_s,
+        recording_talk.longest_silence_s::numeric(12, 3) as longest_silence_s,
         case when audio_files.channels = 2
-            then round(coalesce(overtalk.overtalk_s, 0)::numeric, 3) end as overtalk_s,
+            then coalesce(overtalk.overtalk_s, 0)::numeric(12, 3) end as overtalk_s,
         case when audio_files.channels = 2
             then coalesce(overtalk.interruptions, 0)::integer end as interruptions
 

@@ -79,9 +79,9 @@ call_measures as (
         technician_line,
         week_start,
         count(*)::integer as answered_calls,
-        round(avg(talk_s), 1) as avg_talk_s,
-        round(avg(agent_talk_share), 3) as avg_agent_talk_share,
-        round(avg(longest_silence_s), 1) as avg_longest_silence_s,
+        round(avg(talk_s), 1)::numeric(12, 1) as avg_talk_s,
+        round(avg(agent_talk_share), 3)::numeric(6, 3) as avg_agent_talk_share,
+        round(avg(longest_silence_s), 1)::numeric(12, 1) as avg_longest_silence_s,
         sum(interruptions)::integer as interruptions,
         count(*) filter (where is_stereo)::integer as stereo_calls
 
