@@ -182,7 +182,11 @@ def test_flow_stage_reads_wavs_and_writes_rows(family_models: dict[str, Path], t
     try:
         _init_worker(config)
         results, seconds = _transcribe_group(
-            [("a" * 64, str(mono), 0.0), ("b" * 64, str(stereo), 0.3), ("c" * 64, str(broken), 0.0)]
+            [
+                ("a" * 64, str(mono), 0.0, None),
+                ("b" * 64, str(stereo), 0.3, None),
+                ("c" * 64, str(broken), 0.0, None),
+            ]
         )
     finally:
         _WORKER.clear()
@@ -258,7 +262,7 @@ def test_flow_worker_raises_the_load_error_with_its_first_group(tmp_path: Path) 
     try:
         _init_worker(asr_config(Settings(asr_model=str(fake), asr_device="cpu")))
         with pytest.raises(AsrModelError) as error:
-            _transcribe_group([("d" * 64, str(tmp_path / "x.wav"), 0.0)])
+            _transcribe_group([("d" * 64, str(tmp_path / "x.wav"), 0.0, None)])
     finally:
         _WORKER.clear()
     _one_line(error.value, str(fake), "not a .nemo checkpoint")
