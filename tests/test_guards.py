@@ -381,7 +381,7 @@ print(transcribe_only(sys.argv[1]).processed)
 
 
 def test_a_run_killed_during_transcription_keeps_what_it_had_transcribed(
-    server_url: str, warehouse, tmp_path: Path
+    server_url: str, warehouse, prefect_api: None, tmp_path: Path
 ) -> None:
     """ASR results are written per group of calls: after kill -9 in the middle of the stage, the groups
     already done stay, and the next run transcribes only the others, to the same text."""
@@ -405,7 +405,16 @@ def test_a_run_killed_during_transcription_keeps_what_it_had_transcribed(
     assert total > 16, "fewer than three groups of 8 calls: nothing to kill in the middle of"
     script = tmp_path / "transcribe_only.py"
     script.write_text(TRANSCRIBE_ONLY, encoding="utf-8")
-    env = {**os.environ, "DATABASE_URL": url, "CALLAUDIT_ASR_WORKERS": "1", "CALLAUDIT_ASR_BATCH_SIZE": "8"}
+    from prefect.settings import PREFECT_API_URL
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CALLAUDIT_ASR_WORKERS": "1",
+        "CALLAUDIT_ASR_BATCH_SIZE": "8",
+        # the session's Prefect server: a stage killed with its own ephemeral server would leave that behind
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+    }
     stage = subprocess.Popen(
         [sys.executable, str(script), url], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
