@@ -598,6 +598,23 @@ def _terminate(signum: int, _frame: object) -> None:
     raise Terminated(signal.Signals(signum).name)
 
 
+def database_error(exc: Exception) -> str:
+    """What to do about a database error: a connection lost during the run (the server stopped or restarted)
+    is not a wrong ``DATABASE_URL``."""
+    import psycopg
+
+    said = ("closed the connection", "terminating connection", "consuming input failed")
+    lost = isinstance(exc, psycopg.errors.AdminShutdown | psycopg.errors.CrashShutdown) or any(
+        words in str(exc) for words in said
+    )
+    if lost:
+        return (
+            f"the database connection was lost during the run ({exc}). Once the database is up again, "
+            "run the same command: it resumes where this run stopped."
+        )
+    return f"cannot reach the database ({exc}). Check DATABASE_URL, or unset it."
+
+
 def main(argv: list[str] | None = None) -> int:
     import psycopg
 
@@ -618,7 +635,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except psycopg.OperationalError as exc:
-        console.print(f"[red]error:[/] cannot reach the database ({exc}). Check DATABASE_URL, or unset it.")
+        console.print(f"[red]error:[/] {database_error(exc)}")
         return 1
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         # the flow run is recorded as Failed in Prefect with the same message

@@ -12,6 +12,7 @@ project log through the same run loggers), hence this filter on its console hand
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from flows.config import REPO_ROOT
@@ -51,3 +52,20 @@ def quiet_terminal(log_file: Path, verbose: bool = False) -> None:
     for handler in root.handlers:
         if isinstance(handler, PrefectConsoleHandler) and said_by_the_project not in handler.filters:
             handler.addFilter(said_by_the_project)
+            handler.format = _without_traceback(handler.format)
+
+
+def _without_traceback(format: Callable[[logging.LogRecord], str]) -> Callable[[logging.LogRecord], str]:
+    """The console's ``format`` for a record without its traceback: an error is one line on the terminal
+    (the run's failure, then the CLI's own message of what to do); the log file keeps the traceback. The
+    record is shared with the file handler, so its exception is put back once the line is formatted."""
+
+    def one_line(record: logging.LogRecord) -> str:
+        exc_info, exc_text = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None
+        try:
+            return format(record)
+        finally:
+            record.exc_info, record.exc_text = exc_info, exc_text
+
+    return one_line

@@ -1,5 +1,6 @@
 """Run by tests/test_terminal.py in a fresh process, as `callaudit run` runs its flow: the terminal filter is
-installed before Prefect has configured its logging, then a flow with a task logs stage lines."""
+installed before Prefect has configured its logging, then a flow with a task logs stage lines (``--fail``:
+and a last task raises)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,24 @@ def analyse() -> None:
     get_run_logger().info("audio analysis: 3 analysed, 0 quarantined")
 
 
+@task
+def lose_the_database() -> None:
+    raise RuntimeError("terminating connection due to administrator command")
+
+
 @flow
-def daily() -> None:
+def daily(fail: bool = False) -> None:
     for _ in range(3):
         analyse()
     get_run_logger().warning("2 manifest rows rejected")
+    if fail:
+        lose_the_database()
 
 
 if __name__ == "__main__":
-    quiet_terminal(Path(sys.argv[1]), verbose=len(sys.argv) > 2 and sys.argv[2] == "-v")
-    daily()
+    flags = sys.argv[2:]
+    quiet_terminal(Path(sys.argv[1]), verbose="-v" in flags)
+    try:
+        daily(fail="--fail" in flags)
+    except RuntimeError:
+        print("error: the run stopped")

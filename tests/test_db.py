@@ -56,3 +56,23 @@ def test_pipeline_role_cannot_be_read_by_analyst(database_url: str) -> None:
         conn.execute("set role callaudit_analyst")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select * from vault.pii_tokens")
+
+
+def test_a_connection_lost_during_a_run_says_to_run_again_not_to_check_the_url(server_url: str) -> None:
+    """The CLI's one line for a database error: a server that went away mid-run (stopped, restarted) is not a
+    wrong DATABASE_URL; the next run resumes."""
+    from flows.cli import database_error
+
+    with (
+        psycopg.connect(server_url, autocommit=True) as victim,
+        psycopg.connect(server_url, autocommit=True) as admin,
+    ):
+        admin.execute("select pg_terminate_backend(%s)", [victim.info.backend_pid])
+        with pytest.raises(psycopg.OperationalError) as lost:
+            victim.execute("select 1")
+    assert "lost during the run" in database_error(lost.value)
+    assert "run the same command" in database_error(lost.value)
+    with pytest.raises(psycopg.OperationalError) as refused:
+        psycopg.connect("postgresql://nobody@127.0.0.1:1/none", connect_timeout=2)
+    assert "Check DATABASE_URL" in database_error(refused.value)
+    assert "lost during the run" not in database_error(refused.value)

@@ -40,3 +40,15 @@ def test_the_terminal_keeps_stage_lines_and_warnings_and_the_log_file_everything
     assert ("Finished in state Completed()" in terminal) is verbose
     assert logged.count("Finished in state Completed()") == 4  # three task runs and the flow run
     assert logged.count("audio analysis: 3 analysed") == 3
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_an_error_is_one_line_on_the_terminal_and_its_traceback_is_in_the_log_file(
+    tmp_path: Path, verbose: bool
+) -> None:
+    terminal, logged = run_probe(tmp_path, "--fail", *(["-v"] if verbose else []))
+    assert "terminating connection due to administrator command" in terminal
+    assert "error: the run stopped" in terminal
+    assert ("Traceback" in terminal) is verbose  # -v keeps Prefect's console as it is
+    assert "Traceback" in logged and "lose_the_database" in logged
+    assert "2 manifest rows rejected" in terminal
