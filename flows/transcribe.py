@@ -61,6 +61,20 @@ class TranscriptionResult:
     telemetry: StageTelemetry | None = None
 
 
+def asr_lm(settings: Settings) -> str | None:
+    """The LM file the settings choose, or None (greedy): ``auto`` gives the bundled character LM to the
+    bundled model only, since an LM is written over one model's tokens."""
+    from inference.asr_model import BUNDLED_LM, BUNDLED_MODEL
+
+    choice = settings.asr_lm.strip()
+    if choice.lower() in ("", "none"):
+        return None
+    if choice.lower() == "auto":
+        bundled = Path(settings.asr_model).resolve() == BUNDLED_MODEL.resolve()
+        return str(BUNDLED_LM) if bundled and BUNDLED_LM.is_file() else None
+    return choice
+
+
 def asr_config(settings: Settings):
     from inference.asr import AsrConfig
 
@@ -73,6 +87,10 @@ def asr_config(settings: Settings):
         log_file=settings.log_file,
         decoder=settings.asr_decoder,
         speech_only=settings.asr_speech_only,
+        lm=asr_lm(settings),
+        lm_alpha=settings.asr_lm_alpha,
+        lm_beta=settings.asr_lm_beta,
+        beam_size=settings.asr_beam_size,
     )
 
 

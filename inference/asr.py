@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from scipy.signal import resample_poly
 
+from inference.asr_model import LM_ALPHA, LM_BETA
 from inference.devices import resolve_device
 from inference.hashing import file_sha256
 from inference.library_logs import send_library_logs_to
@@ -88,6 +89,14 @@ class AsrConfig:
     """Audio kept on each side of a speech span (word edges the detector trims)."""
     speech_join_s: float = 1.0
     """Speech spans of a channel closer than this (after padding) are heard as one piece."""
+    lm: str | None = None
+    """An ARPA n-gram LM over the model's tokens (``inference/asr_lm.py``): CTC beam search (NeMo's
+    ``beam_batch``) scored with it instead of greedy decoding. None: greedy."""
+    lm_alpha: float = LM_ALPHA
+    """Weight of the LM's log probability against the acoustic model's."""
+    lm_beta: float = LM_BETA
+    """Bonus per emitted token (NeMo's ``beam_beta``): offsets the LM's preference for short outputs."""
+    beam_size: int = 8
 
     def __post_init__(self) -> None:
         if self.chunk_s <= 0 or self.overlap_s < 0 or self.overlap_s >= self.chunk_s:
@@ -98,6 +107,8 @@ class AsrConfig:
             raise ValueError(f"flush_timeout_s must be >= 0, got {self.flush_timeout_s}")
         if self.decoder is not None and self.decoder not in DECODERS:
             raise ValueError(f"decoder must be one of {DECODERS} or unset, got {self.decoder!r}")
+        if self.lm is not None and self.beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, got {self.beam_size}")
         if self.speech_pad_s < 0 or self.speech_join_s < 0:
             raise ValueError(
                 f"need speech_pad_s, speech_join_s >= 0, got {self.speech_pad_s}, {self.speech_join_s}"
@@ -383,9 +394,17 @@ def _hyp_text(hyp: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
-def _hyp_words(hyp: Any, offset_s: float, chunk_len_s: float) -> list[Word] | None:
+def _hyp_words(
+    hyp: Any, offset_s: float, chunk_len_s: float, frame_s: float | None = None
+) -> list[Word] | None:
     """Word timestamps of a hypothesis in call time, or None when the model gave none."""
-    stamps = getattr(hyp, "timestamp", None) or getattr(hyp, "timestep", None)
+    stamps = getattr(hyp, "timestamp", None)
+    if not isinstance(stamps, dict):  # batched beam search: one encoder frame per character, no words
+        if frame_s is not None and isinstance(stamps, np.ndarray | list) and len(stamps):
+            return _words_from_frames(
+                _hyp_text(hyp), [int(f) for f in stamps], frame_s, offset_s, chunk_len_s
+            )
+        stamps = getattr(hyp, "timestep", None)
     if not isinstance(stamps, dict) or not isinstance(stamps.get("word"), list):
         return None
     words: list[Word] = []
@@ -399,6 +418,24 @@ def _hyp_words(hyp: Any, offset_s: float, chunk_len_s: float) -> list[Word] | No
             words.append((offset_s + start, offset_s + end, word))
     if not words and normalize_transcript(_hyp_text(hyp)):
         return None  # text without timestamps: not usable as word-level
+    return words
+
+
+def _words_from_frames(
+    text: str, frames: list[int], frame_s: float, offset_s: float, chunk_len_s: float
+) -> list[Word] | None:
+    """Words of a character model's text with the encoder frame of each character (what NeMo's batched CTC
+    beam search returns): a word runs from its first character's frame to the end of its last one's, as
+    NeMo's greedy word offsets do. None when text and frames do not pair one to one."""
+    if len(text) != len(frames):
+        return None
+    words: list[Word] = []
+    for match in re.finditer(r"\S+", text):
+        word = normalize_transcript(match.group())
+        if word:
+            begin = min(frames[match.start()] * frame_s, chunk_len_s)
+            end = min(max((frames[match.end() - 1] + 1) * frame_s, begin), chunk_len_s)
+            words.append((offset_s + begin, offset_s + end, word))
     return words
 
 
@@ -499,6 +536,13 @@ def model_id_for(config: AsrConfig) -> str:
     retrained file gets a new id), or the pretrained name; ``+ctc`` / ``+rnnt`` when a hybrid model's
     decoder is chosen. Part of the transcripts' idempotency key."""
     suffix = f"+{config.decoder}" if config.decoder else ""
+    if config.lm is not None:
+        lm = Path(config.lm)
+        if not lm.is_file():
+            raise FileNotFoundError(f"ASR language model {config.lm}: file not found")
+        stat = lm.stat()
+        lm_id = _hashed_id(str(lm.resolve()), stat.st_size, stat.st_mtime_ns)
+        suffix += f"+{lm_id}-a{config.lm_alpha:g}-w{config.lm_beta:g}-b{config.beam_size}"
     if not _is_model_file(config.model):
         return config.model + suffix
     path = Path(config.model)
@@ -553,7 +597,33 @@ def load_model(config: AsrConfig, device: Any) -> Any:
                 f"this one is {type(model).__name__} (leave the decoder unset)"
             )
         model.change_decoding_strategy(decoder_type=config.decoder, verbose=False)
+    if config.lm is not None:
+        _use_language_model(model, config)
     return model
+
+
+def _use_language_model(model: Any, config: AsrConfig) -> None:
+    """CTC beam search with the n-gram LM of ``config.lm`` (NeMo's ``beam_batch``: CPU or GPU, batched)."""
+    from omegaconf import OmegaConf, open_dict
+
+    if "decoding" not in model.cfg or not hasattr(model, "change_decoding_strategy"):
+        raise AsrModelError(f"ASR model {config.model}: has no CTC decoding to add a language model to")
+    decoding = OmegaConf.create(OmegaConf.to_container(model.cfg.decoding))
+    with open_dict(decoding):
+        decoding.strategy = "beam_batch"
+        decoding.beam = {
+            "beam_size": config.beam_size,
+            "ngram_lm_model": str(config.lm),
+            "ngram_lm_alpha": config.lm_alpha,
+            "beam_beta": config.lm_beta,
+            "return_best_hypothesis": True,
+        }
+    try:
+        model.change_decoding_strategy(decoding, verbose=False)
+    except Exception as error:
+        raise AsrModelError(
+            f"ASR language model {config.lm}: cannot be used with {config.model} ({_first_line(error)})"
+        ) from error
 
 
 class Transcriber:
@@ -589,7 +659,12 @@ class Transcriber:
         self.sample_rate = int(rate)
         if "sample_rate" not in cfg:  # transcribe() of numpy arrays reads it from cfg or the attribute
             model.sample_rate = self.sample_rate
-        self._timestamps: bool | None = True  # tried first; None after a model refuses them
+        # tried first; None after a model refuses them. NeMo's batched beam search computes none: words are
+        # timed from the frame of each character it returns, at the encoder's frame rate
+        self._timestamps: bool | None = None if config.lm is not None else True
+        stride = cfg.preprocessor.get("window_stride") if cfg.get("preprocessor") else None
+        factor = cfg.encoder.get("subsampling_factor") if cfg.get("encoder") else None
+        self._frame_s = float(stride) * int(factor) if stride and factor else None
 
     @property
     def model_id(self) -> str:
@@ -637,7 +712,7 @@ class Transcriber:
                 start_s=chunk.start_s,
                 end_s=chunk.end_s,
                 text=normalize_transcript(_hyp_text(hyp)),
-                words=_hyp_words(hyp, chunk.start_s, chunk.end_s - chunk.start_s),
+                words=_hyp_words(hyp, chunk.start_s, chunk.end_s - chunk.start_s, self._frame_s),
                 confidence=_hyp_confidence(hyp),
             )
             state.remaining -= 1

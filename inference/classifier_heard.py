@@ -94,18 +94,22 @@ def heard_calls(
     cache: Path,
     log: Callable[[str], None] = print,
     log_file: Path | None = None,
+    lm: str | Path | None = None,
 ) -> list[LabelledCall]:
-    """``n`` corpus calls (from ``seed``) as the speech model ``model`` transcribes them; cached."""
+    """``n`` corpus calls (from ``seed``) as the speech model ``model`` transcribes them (with the beam search
+    of the LM ``lm`` when given, as the pipeline decodes); cached."""
     from inference.asr import AsrConfig, CallAudio, Transcriber
 
-    path = cache / f"heard-{file_sha256(str(model))[:12]}-s{seed}-n{n}.jsonl"
+    decoding = f"-lm{file_sha256(str(lm))[:8]}" if lm else ""
+    path = cache / f"heard-{file_sha256(str(model))[:12]}{decoding}-s{seed}-n{n}.jsonl"
     if path.exists():
         calls = [LabelledCall(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
         if len(calls) == n:
             return calls
     rng = random.Random(seed)
     labelled = [make_labelled_turns(rng) for _ in range(n)]
-    transcriber = Transcriber(AsrConfig(model=str(model), device="cpu", log_file=log_file))
+    config = AsrConfig(model=str(model), device="cpu", log_file=log_file, lm=str(lm) if lm else None)
+    transcriber = Transcriber(config)
 
     def recordings() -> Iterator[CallAudio]:
         render_rng = random.Random(seed + 1)

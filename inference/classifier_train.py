@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from inference.asr_model import BUNDLED_MODEL, normalize_text
+from inference.asr_model import BUNDLED_LM, BUNDLED_MODEL, normalize_text
 from inference.call_classifier import HEADS, CallClassifier, FitConfig, LabelledCall, fit
 from inference.classifier_corpus import SEED, generate_corpus, recognise
 from inference.hashing import file_sha256
@@ -56,6 +56,7 @@ TRUST_PRECISION = 0.999
 HEARD_SEED = 20261205
 HEARD_WEIGHT = 3
 DEFAULT_ASR_MODEL = BUNDLED_MODEL
+DEFAULT_ASR_LM = BUNDLED_LM  # the pipeline decodes the bundled model with it (flows.transcribe.asr_lm)
 HEARD_CACHE = Path.home() / ".cache" / "callaudit-classifier-heard"
 THRESHOLD_GRID: tuple[float, ...] = tuple(round(0.30 + 0.01 * i, 2) for i in range(70))
 
@@ -296,6 +297,7 @@ def train(
     heard: int = 0,
     heard_model: str | Path = DEFAULT_ASR_MODEL,
     heard_cache: Path = HEARD_CACHE,
+    heard_lm: str | Path | None = DEFAULT_ASR_LM,
 ) -> TrainResult:
     """Generate, fit, evaluate and write the model and its metrics into ``out``. With ``heard``, that many
     more calls are spoken and transcribed by ``heard_model`` (:mod:`inference.classifier_heard`); their
@@ -306,7 +308,7 @@ def train(
     corpus = generate_corpus(size, seed)
     train_calls, heldout = split(corpus, HELDOUT_SHARE, seed)
     log(f"corpus {len(corpus)} calls ({len(train_calls)} train, {len(heldout)} held out)")
-    heard_train, heard_heldout = _heard_split(heard, heard_model, seed, log, heard_cache)
+    heard_train, heard_heldout = _heard_split(heard, heard_model, seed, log, heard_cache, heard_lm)
     model = fit(train_calls + heard_train * HEARD_WEIGHT, config)
     fit_s = time.perf_counter() - t0
     log(f"fitted in {fit_s:.1f} s, {model.meta['features']} features")
@@ -336,6 +338,11 @@ def train(
             "weight": HEARD_WEIGHT,
             "asr_model": Path(heard_model).name,
             "asr_model_sha256": file_sha256(str(heard_model)),
+            **(
+                {"asr_lm": Path(heard_lm).name, "asr_lm_sha256": file_sha256(str(heard_lm))}
+                if heard_lm
+                else {}
+            ),
         }
     metrics_path = out / METRICS_FILE
     metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -345,15 +352,23 @@ def train(
 
 
 def _heard_split(
-    n: int, model: str | Path, seed: int, log: Callable[[str], None], cache: Path = HEARD_CACHE
+    n: int,
+    model: str | Path,
+    seed: int,
+    log: Callable[[str], None],
+    cache: Path = HEARD_CACHE,
+    lm: str | Path | None = None,
 ) -> tuple[list[LabelledCall], list[LabelledCall]]:
     """(train, held-out) of ``n`` spoken-and-recognised calls; ([], []) when ``n`` is 0."""
     if not n:
         return [], []
     from inference.classifier_heard import heard_calls
 
-    calls = heard_calls(n, HEARD_SEED, model, cache, log)
-    log(f"{len(calls)} calls spoken and recognised by {Path(model).name}")
+    calls = heard_calls(n, HEARD_SEED, model, cache, log, lm=lm)
+    log(
+        f"{len(calls)} calls spoken and recognised by {Path(model).name}"
+        + (f" with {Path(lm).name}" if lm else "")
+    )
     return split(calls, HELDOUT_SHARE, seed)
 
 
@@ -366,7 +381,8 @@ def calibrate(out: str | Path, log: Callable[[str], None] = print) -> dict[str, 
     seed, size = int(metrics["seed"]), int(metrics["corpus_size"])
     _, heldout = split(generate_corpus(size, seed), HELDOUT_SHARE, seed)
     heard = metrics.get("heard", {}).get("calls", 0)
-    _, heard_heldout = _heard_split(heard, DEFAULT_ASR_MODEL, seed, log)
+    lm = DEFAULT_ASR_LM if metrics.get("heard", {}).get("asr_lm") else None
+    _, heard_heldout = _heard_split(heard, DEFAULT_ASR_MODEL, seed, log, lm=lm)
     trust = calibrate_trust_threshold(
         CallClassifier.load(out / MODEL_FILE), heldout, seed, heard=heard_heldout
     )
@@ -388,13 +404,19 @@ def main(argv: list[str] | None = None) -> int:
         "--heard-model", type=Path, default=DEFAULT_ASR_MODEL, help="the speech model that hears them"
     )
     p.add_argument(
+        "--heard-lm",
+        default=str(DEFAULT_ASR_LM),
+        help="the LM the speech model decodes with, as in the pipeline (none: greedy decoding)",
+    )
+    p.add_argument(
         "--calibrate", action="store_true", help="only recompute the trust threshold of the model in --out"
     )
     a = p.parse_args(argv)
     if a.calibrate:
         calibrate(a.out)
     else:
-        train(a.out, a.size, a.seed, heard=a.heard, heard_model=a.heard_model)
+        lm = None if a.heard_lm.lower() == "none" else a.heard_lm
+        train(a.out, a.size, a.seed, heard=a.heard, heard_model=a.heard_model, heard_lm=lm)
     return 0
 
 
