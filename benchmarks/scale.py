@@ -429,28 +429,12 @@ def copy_inference(url: str, files: dict[str, Path]) -> int:
 # ---------------------------------------------------------------------------------------------- stages
 def plain_copy_floor(url: str, paths: list[Path]) -> float:
     """Seconds for a bare COPY of ``paths`` into an all-text table (rolled back): the loaders' floor."""
-    import psycopg
+    from benchmarks.load_throughput import plain_copy
 
-    elapsed = 0.0
-    with psycopg.connect(url) as conn:
-        conn.execute("create temporary table floor_copy (" + ", ".join(f"c{i} text" for i in range(7)) + ")")
-        for path in paths:
-            cp1252 = path.name.startswith("ACQUISITION_ADSL")
-            delimiter, encoding = (";", "WIN1252") if cp1252 else (",", "UTF8")
-            started = time.perf_counter()
-            with (
-                conn.cursor() as cur,
-                cur.copy(
-                    "copy floor_copy from stdin (format csv, header true, "
-                    f"delimiter '{delimiter}', encoding '{encoding}')"
-                ) as copy,
-                open(path, "rb") as fh,
-            ):
-                while block := fh.read(1 << 20):
-                    copy.write(block)
-            elapsed += time.perf_counter() - started
-        conn.rollback()
-    return elapsed
+    def dialect(path: Path) -> tuple[str, str]:
+        return (";", "WIN1252") if path.name.startswith("ACQUISITION_ADSL") else (",", "UTF8")
+
+    return sum(plain_copy(url, path, 7, *dialect(path)) for path in paths)
 
 
 def load_day(url: str, settings, manifests: list[Path], calls_file: Path, label: str) -> tuple[Stage, Stage]:
