@@ -42,6 +42,7 @@ SLOW_MODULES = {
     "test_asr",
     "test_asr_model",
     "test_asr_families",
+    "test_asr_lm",
     "test_bi_marts",
     "test_classification_flow",
     "test_classifier_heard",

@@ -89,3 +89,28 @@ def test_the_bundled_model_decodes_with_the_bundled_lm_and_no_other() -> None:
     assert asr_config(Settings(asr_lm="none")).lm is None
     assert asr_config(Settings(asr_model="stt_fr_conformer_ctc_large")).lm is None  # other tokens
     assert asr_config(Settings(asr_model=str(BUNDLED_MODEL), asr_lm="/x/lm.arpa")).lm == "/x/lm.arpa"
+
+
+def test_the_bundled_model_with_its_lm_gives_timed_words_and_a_model_id_of_its_own() -> None:
+    """NeMo's batched beam search returns one encoder frame per character, not word offsets: the transcriber
+    times each word from them, and the LM (file and weights) joins the transcripts' model id."""
+    import torch
+
+    from inference.asr import AsrConfig, Transcriber, _hyp_text, _hyp_words, model_id_for
+    from inference.asr_model import BUNDLED_LM, BUNDLED_MODEL
+    from inference.asr_train import espeak
+
+    audio = espeak("bonjour madame, le technicien passera demain matin entre neuf heures et midi", "fr")
+    beam = Transcriber(AsrConfig(model=str(BUNDLED_MODEL), lm=str(BUNDLED_LM)))
+    greedy_id = model_id_for(AsrConfig(model=str(BUNDLED_MODEL)))
+    assert beam.model_id.startswith(f"{greedy_id}+{BUNDLED_LM.name}@") and beam.model_id.endswith(
+        "-a0.7-w1-b8"
+    )
+    with torch.inference_mode():
+        [hyp] = beam.model.transcribe([audio], batch_size=1, return_hypotheses=True, verbose=False)
+    length_s = len(audio) / 16000
+    words = _hyp_words(hyp, 2.0, length_s, beam._frame_s)
+    assert words, _hyp_text(hyp)
+    assert " ".join(w for _, _, w in words) == " ".join(_hyp_text(hyp).split())
+    starts = [s for s, _, _ in words]
+    assert starts == sorted(starts) and all(2.0 <= s <= e <= 2.0 + length_s for s, e, _ in words)
