@@ -51,11 +51,18 @@ def lm_lines(count: int, seed: int) -> list[str]:
     """``count`` lines of one to three sentences, the evaluation sets of the speech recipe left out."""
     from inference import asr_corpus as base
     from inference import asr_corpus_broad as broad
+    from inference.asr_model import BUNDLED_MODEL
     from inference.asr_train import EVAL_SIZE, training_text
 
-    excluded = {normalize_text(t) for t in base.heldout_sentences(3 * EVAL_SIZE + 24, 7, 14000)}
-    excluded |= {normalize_text(t) for t in base.unseen_word_sentences(EVAL_SIZE, 7)}
-    excluded |= {normalize_text(t) for t in training_text(14000, 33)[1]}  # the broad held-out clauses
+    # the evaluation sets of the bundled model's recipe: its seed and training count (as benchmarks/asr.py)
+    params = json.loads((BUNDLED_MODEL.parent / "metrics.json").read_text(encoding="utf-8"))["params"]
+    recipe_seed, utterances = params["seed"], params["utterances"]
+    evaluation = [
+        *base.heldout_sentences(3 * EVAL_SIZE + 24, recipe_seed, utterances),
+        *base.unseen_word_sentences(EVAL_SIZE, recipe_seed),
+        *training_text(utterances, recipe_seed)[1],  # the broad held-out clauses
+    ]
+    excluded = {normalize_text(t) for t in evaluation}
     clauses = [c for c in broad.littre_clauses() if normalize_text(c) not in excluded]
     rng = random.Random(f"asr-lm-{seed}")
     makers = (
