@@ -111,18 +111,12 @@ class Comparison:
 
 # ------------------------------------------------------------------------------------------ warehouse
 def create_database(server_url: str, name: str) -> str:
+    from psycopg.conninfo import make_conninfo
+
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
         conn.execute(f'create database "{name}"')
-    return _with_db(server_url, name)
-
-
-def _with_db(url: str, name: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    params["dbname"] = name
-    return make_conninfo(**params)
+    return make_conninfo(server_url, dbname=name)
 
 
 def _tables(conn: psycopg.Connection) -> list[str]:

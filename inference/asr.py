@@ -540,9 +540,7 @@ def model_id_for(config: AsrConfig) -> str:
         lm = Path(config.lm)
         if not lm.is_file():
             raise FileNotFoundError(f"ASR language model {config.lm}: file not found")
-        stat = lm.stat()
-        lm_id = _hashed_id(str(lm.resolve()), stat.st_size, stat.st_mtime_ns)
-        suffix += f"+{lm_id}-a{config.lm_alpha:g}-w{config.lm_beta:g}-b{config.beam_size}"
+        suffix += f"+{_file_id(lm)}-a{config.lm_alpha:g}-w{config.lm_beta:g}-b{config.beam_size}"
     if not _is_model_file(config.model):
         return config.model + suffix
     path = Path(config.model)
@@ -552,8 +550,13 @@ def model_id_for(config: AsrConfig) -> str:
         raise AsrModelError(
             f"ASR model {config.model}: not a .nemo file (a {'folder' if path.is_dir() else 'special file'})"
         )
+    return _file_id(path) + suffix
+
+
+def _file_id(path: Path) -> str:
+    """``<file name>@<sha256[:12]>``, hashed once per (path, size, mtime)."""
     stat = path.stat()
-    return _hashed_id(str(path.resolve()), stat.st_size, stat.st_mtime_ns) + suffix
+    return _hashed_id(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
 
 def _first_line(error: BaseException) -> str:
