@@ -19,15 +19,21 @@ NO_LONG_NUMBER = r"[0-9]{8,}"
 # relations are SQL queries returning a row when the two differ (UnexpectedRowsExpectation).
 HEARD_OUTCOMES = ["answered", "voicemail", "no_answer", "unreachable", "not_analysed"]
 
-# Rule 4 never accuses on weak evidence: an order in review has its reason and no rule-4 verdict, and the
-# verdict is false only for a failed rule (a rule 4 undecided for review never makes an order non-compliant).
+# Rule 4 never accuses on weak evidence: an order in review for it has its reason and no rule-4 verdict;
+# rule 2 is undecided only for an order in review with a quarantined call record of its client; and the
+# verdict is false only for a failed rule (a rule undecided for review never makes an order non-compliant).
 REVIEW_WITHOUT_REASON_OR_WITH_VERDICT = (
     "select order_key from {batch} "
-    "where needs_review <> (review_reason is not null) or (needs_review and outcome_ok is not null)"
+    "where needs_review <> (review_reason is not null) "
+    "or (needs_review and quarantined_call_records = 0 and outcome_ok is not null)"
+)
+ATTEMPTS_UNDECIDED_WITHOUT_CAUSE = (
+    "select order_key from {batch} "
+    "where attempts_ok is null and (quarantined_call_records = 0 or not needs_review)"
 )
 VERDICT_NOT_FROM_RULES = (
-    "select order_key from {batch} "
-    "where compliant <> (branch_ok and attempts_ok and gap_ok and outcome_ok is not false and duplicate_ok)"
+    "select order_key from {batch} where compliant <> "
+    "(branch_ok and attempts_ok is not false and gap_ok and outcome_ok is not false and duplicate_ok)"
 )
 
 BRANCH_DAY_CALLS_DIFFER = (
@@ -236,7 +242,7 @@ SUITES: list[Suite] = [
             Expect("ExpectColumnValuesToBeInSet", {"column": "order_type", "value_set": ORDER_TYPES}),
             Expect("ExpectColumnValuesToBeInSet", {"column": "offer", "value_set": OFFERS}),
             Expect("ExpectColumnValuesToNotBeNull", {"column": "branch_ok"}),
-            Expect("ExpectColumnValuesToNotBeNull", {"column": "attempts_ok"}),
+            Expect("UnexpectedRowsExpectation", {"unexpected_rows_query": ATTEMPTS_UNDECIDED_WITHOUT_CAUSE}),
             Expect("ExpectColumnValuesToNotBeNull", {"column": "gap_ok"}),
             Expect("ExpectColumnValuesToNotBeNull", {"column": "compliant"}),
             Expect("ExpectColumnValuesToBeBetween", {"column": "attempts", "min_value": 0}),

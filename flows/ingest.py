@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,11 @@ from inference.contract import (
     DateBounds,
     ManifestName,
     map_headers,
+    normalize_phone,
     parse_call_row,
     parse_manifest_name,
     parse_manifest_row,
+    parse_timestamp,
 )
 from inference.hashing import file_sha256
 
@@ -331,6 +334,22 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
 
 
 @task(cache_policy=NONE, **IO_RETRIES)
+def naming_client_and_time(reject: Reject, settings: Settings) -> Reject:
+    """A rejected call row with the client number (E.164) and start time it names, where each parses on its
+    own: the orders it could be an attempt of then go to a person (``stg_ops__quarantined_calls``) instead
+    of being judged without it (a call the audit cannot see is no proof that it was not made)."""
+    cells = reject.payload or {}
+    linked: dict[str, Any] = {}
+    raw = cells.get("client_number_raw", cells.get("client_number"))
+    with suppress(ContractError):
+        linked["client_e164"] = normalize_phone(
+            raw, settings.default_country_code, settings.national_number_length
+        )
+    with suppress(ContractError):
+        linked["started_at"] = parse_timestamp(cells.get("start_time"), settings.timezone)
+    return replace(reject, payload={**cells, **linked}) if linked else reject
+
+
 def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
@@ -358,7 +377,8 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
             ),
         )
         if whole is not None:
-            return _reject_whole(conn, "calls", source, whole, rejects)
+            linked = [naming_client_and_time(r, settings) for r in rejects]
+            return _reject_whole(conn, "calls", source, whole, linked)
         rows: dict[str, tuple] = {}
         for number, named, call in parsed:
             if call.call_id in rows:
@@ -398,6 +418,7 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
                         dict(zip(CALL_COLUMNS, row, strict=True)),
                     )
                 )
+        rejects = [naming_client_and_time(r, settings) for r in rejects]
         replace_rejects(conn, "calls", source, rejects, run_id)
         _record_source(conn, "calls", source, sha, len(data), len(inserted), len(rejects), run_id)
     return LoadResult(source, "replaced" if recorded else "loaded", len(inserted), len(rejects))

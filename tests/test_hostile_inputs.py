@@ -363,3 +363,55 @@ def test_other_bad_call_files_and_another_folders_file(
     assert {k: v for k, v in now.calls.items() if k != "NEXT-1"} == loaded
     assert now.calls["NEXT-1"][0] == str((other / "calls.csv").resolve())
     assert now.counts_ok
+
+
+def test_a_call_the_audit_cannot_see_sends_its_order_to_review_not_to_a_failed_rule(
+    hostile: Hostile, folder: Path, database_url: str, tmp_path: Path
+) -> None:
+    """The next day's export from another folder reuses call ids already loaded for other calls (a second
+    data set with the same numbering): those records are quarantined, and the order of their client, with no
+    loaded attempt, goes to a person with the records named instead of failing rule 2 (and 4) on calls the
+    audit cannot see. An order of the same file whose client has no quarantined record fails as before."""
+    from flows.ingest import ingest
+    from flows.transform import dbt_build
+
+    day = DAY.replace(day=DAY.day + 1)
+    header, rows = read_calls(folder / "calls.orig.csv")
+    taken = sorted(hostile.after.calls)[:2]  # ids of calls loaded from this module's own calls file
+    other = tmp_path / "next-day"
+    (other / "manifests").mkdir(parents=True)
+    (other / "manifests" / f"SAV_ADSL_{day:%Y%m%d}.csv").write_text(
+        "Num Ticket;MSISDN;Date Création;Date Suspension;Etat;Motif;Offre\n"
+        f"TCK-UNSEEN;0612990001;{day:%Y-%m-%d};{day:%Y-%m-%d};Suspendu;Client injoignable;ADSL\n"
+        f"TCK-UNCALLED;0612990002;{day:%Y-%m-%d};{day:%Y-%m-%d};Suspendu;Client injoignable;ADSL\n",
+        encoding="utf-8",
+    )
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, header)
+    writer.writeheader()
+    for hour, call_id in zip((9, 12), taken, strict=True):
+        writer.writerow(
+            {**rows[0], "call_id": call_id, "client_number": "0612990001", "branch": "ADSL_SAV",
+             "start_time": f"{day:%Y-%m-%d}T{hour:02d}:00:00+01:00", "audio_path": ""}
+        )  # fmt: skip
+    (other / "calls.csv").write_text(buffer.getvalue(), encoding="utf-8")
+
+    ingest(
+        other / "manifests", other / "calls.csv", str(folder / "audio"), day=day, database_url=database_url
+    )
+    dbt_build(database_url)
+    with psycopg.connect(database_url) as conn:
+        got = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                """select order_id, attempts, machine_attempts_ok, outcome_ok, compliant, needs_review,
+                          quarantined_call_records, review_reason, reasons_text
+                   from marts.order_compliance where order_id in ('TCK-UNSEEN', 'TCK-UNCALLED')"""
+            )
+        }
+    notes = "; ".join(
+        f"call record row {n} of calls.csv quarantined (call_id {c!r} already loaded from another file)"
+        for n, c in enumerate(taken, 1)
+    )
+    assert got["TCK-UNSEEN"] == (0, None, None, True, True, 2, notes, "")
+    assert got["TCK-UNCALLED"] == (0, False, True, False, False, 0, None, "attempts")

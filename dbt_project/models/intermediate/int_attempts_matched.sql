@@ -44,8 +44,7 @@ matched as (
     from orders
     inner join calls_local
         on calls_local.client_number = orders.client_number
-        and calls_local.started_at_local >= orders.ordered_on::timestamp
-        and calls_local.started_at_local < (orders.suspended_on + 1)::timestamp
+        and {{ in_attempt_window('calls_local.started_at', 'orders') }}
 
 )
 

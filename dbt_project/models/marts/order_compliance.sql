@@ -20,6 +20,12 @@ reviews as (
 
 ),
 
+quarantined as (
+
+    select * from {{ ref('int_order_quarantined_calls') }}
+
+),
+
 attempt_evidence as (
 
     -- What each attempt can say about rule 4. The audio decides whether a call was a conversation at all: a
@@ -92,16 +98,22 @@ rules as (
         attempt_summary.last_attempt_at,
         attempt_summary.min_gap_minutes,
         coalesce(attempt_summary.wrong_branch_attempts, 0) = 0 as branch_ok,
-        -- rule 2 counts conversations, not claims: an attempt reusing another call's recording does not count
-        coalesce(attempt_summary.attempts, 0) - coalesce(attempt_summary.duplicate_attempts, 0)
-            >= orders.min_attempts as attempts_ok,
+        -- rule 2 counts conversations, not claims: an attempt reusing another call's recording does not count.
+        -- Too few attempts is no failure while a quarantined call record of the client falls in the window:
+        -- the call the audit cannot see may be the missing attempt (null, a person decides)
+        case
+            when coalesce(attempt_summary.attempts, 0) - coalesce(attempt_summary.duplicate_attempts, 0)
+                >= orders.min_attempts then true
+            when coalesce(quarantined.quarantined_call_records, 0) > 0 then null
+            else false
+        end as attempts_ok,
         (coalesce(attempt_summary.attempts, 0) - coalesce(attempt_summary.duplicate_attempts, 0))::integer
             as counted_attempts,
         coalesce(attempt_summary.duplicate_attempts, 0) = 0 as duplicate_ok,
         coalesce(attempt_summary.duplicate_notes, '{}') as duplicate_notes,
         coalesce(attempt_summary.short_gaps, 0) = 0 as gap_ok,
-        -- rule 4 fails only on trusted evidence; undecided (null) while an attempt awaits its evidence or
-        -- while only weak evidence could decide it
+        -- rule 4 fails only on trusted evidence; undecided (null) while an attempt awaits its evidence, while
+        -- only weak evidence could decide it, or while a quarantined call record could be the deciding call
         case
             -- injoignable: no attempt may be a conversation (an answered call with a trusted call type 1-4)
             when orders.motif_key = 'injoignable' then
@@ -109,6 +121,7 @@ rules as (
                     when attempt_summary.conversation_attempts > 0 then false
                     when coalesce(attempt_summary.pending_attempts, 0) > 0 then null
                     when coalesce(attempt_summary.weak_attempts, 0) > 0 then null
+                    when coalesce(quarantined.quarantined_call_records, 0) > 0 then null
                     else true
                 end
             -- other motifs: an answered attempt's trusted call type matches the motif
@@ -117,16 +130,21 @@ rules as (
                     when orders.expected_call_type = any(attempt_summary.conversation_call_types) then true
                     when coalesce(attempt_summary.pending_attempts, 0) > 0 then null
                     when coalesce(attempt_summary.weak_attempts, 0) > 0 then null
+                    when coalesce(quarantined.quarantined_call_records, 0) > 0 then null
                     else false
                 end
         end as outcome_ok,
         coalesce(attempt_summary.weak_attempts, 0)::integer as weak_attempts,
         attempt_summary.weak_evidence,
-        coalesce(attempt_summary.untrusted_attempts, 0)::integer as untrusted_attempts
+        coalesce(attempt_summary.untrusted_attempts, 0)::integer as untrusted_attempts,
+        coalesce(quarantined.quarantined_call_records, 0) as quarantined_call_records,
+        quarantined.quarantined_calls_note
 
     from orders
     left join attempt_summary
         on orders.order_key = attempt_summary.order_key
+    left join quarantined
+        on orders.order_key = quarantined.order_key
 
 ),
 
@@ -138,8 +156,8 @@ decided as (
     -- second look.
     select
         rules.*,
-        rules.branch_ok and rules.attempts_ok and rules.gap_ok and coalesce(rules.outcome_ok, true)
-            and rules.duplicate_ok as machine_compliant,
+        rules.branch_ok and coalesce(rules.attempts_ok, true) and rules.gap_ok
+            and coalesce(rules.outcome_ok, true) and rules.duplicate_ok as machine_compliant,
         coalesce(reviews.branch_ok, rules.branch_ok) as decided_branch_ok,
         coalesce(reviews.attempts_ok, rules.attempts_ok) as decided_attempts_ok,
         coalesce(reviews.gap_ok, rules.gap_ok) as decided_gap_ok,
@@ -162,6 +180,23 @@ decided as (
     from rules
     left join reviews
         on rules.order_key = reviews.order_key
+
+),
+
+flagged as (
+
+    -- weak evidence is never a verdict: a person decides rule 4, told why; so is a motif no rule knows
+    -- (rules 1-3 apply with at least 1 attempt, but nothing says which outcome the motif needs). A call
+    -- record of the client quarantined in the window sends the order to a person too, until one has
+    -- decided the rules it leaves open: the machine judged the loaded calls only
+    select
+        *,
+        decided_outcome_ok is null and (weak_attempts > 0 or motif_key is null) as is_outcome_weak,
+        quarantined_call_records > 0
+            and (decided_by = 'machine' or decided_attempts_ok is null or decided_outcome_ok is null)
+            as has_unseen_calls
+
+    from decided
 
 ),
 
@@ -190,24 +225,24 @@ verdicts as (
         decided_outcome_ok as outcome_ok,
         decided_duplicate_ok as duplicate_ok,
         decided_outcome_ok is not null as is_outcome_evaluated,
-        -- weak evidence is never a verdict: a person decides rule 4, told why; so is a motif no rule knows
-        -- (rules 1-3 apply with at least 1 attempt, but nothing says which outcome the motif needs)
-        decided_outcome_ok is null and (weak_attempts > 0 or motif_key is null) as needs_review,
+        is_outcome_weak or has_unseen_calls as needs_review,
         case
-            when decided_outcome_ok is null and (weak_attempts > 0 or motif_key is null) then
+            when is_outcome_weak or has_unseen_calls then
                 concat_ws(
                     '; ',
                     case
-                        when motif_key is null then
+                        when is_outcome_weak and motif_key is null then
                             'motif ''' || coalesce(motif, '') || ''' matches no rule of motif_rules: '
                             || 'rule 4 cannot be checked'
                     end,
-                    case when weak_attempts > 0 then weak_evidence end
+                    case when is_outcome_weak and weak_attempts > 0 then weak_evidence end,
+                    case when has_unseen_calls then quarantined_calls_note end
                 )
         end as review_reason,
         untrusted_attempts,
-        decided_branch_ok and decided_attempts_ok and decided_gap_ok and coalesce(decided_outcome_ok, true)
-            and decided_duplicate_ok as compliant,
+        quarantined_call_records,
+        decided_branch_ok and coalesce(decided_attempts_ok, true) and decided_gap_ok
+            and coalesce(decided_outcome_ok, true) and decided_duplicate_ok as compliant,
         machine_compliant,
         branch_ok as machine_branch_ok,
         attempts_ok as machine_attempts_ok,
@@ -229,7 +264,7 @@ verdicts as (
         listed_times,
         source_file
 
-    from decided
+    from flagged
 
 ),
 
