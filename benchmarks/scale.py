@@ -476,6 +476,8 @@ def dbt_build(url: str, settings, target: Path, statement_timeout_s: int, label:
             result = dbtRunner().invoke(
                 [
                     "build",
+                    "--exclude-resource-type",
+                    "unit_test",
                     "--project-dir",
                     str(DBT_PROJECT_DIR),
                     "--profiles-dir",
