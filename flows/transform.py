@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +107,9 @@ def _dbt_invoke(database_url: str, command: list[str]) -> DbtSummary:
             ),
             raise_on_failure=False,
         )
+        before = set(threading.enumerate())
         result = runner.invoke(args)
+        _join_node_task_threads(before)
     nodes = list(result.result or [])
     failed = [
         f"{r.node.resource_type} {r.node.name}: {r.message}"
@@ -123,6 +127,18 @@ def _dbt_invoke(database_url: str, command: list[str]) -> DbtSummary:
         raise RuntimeError(f"dbt {command[0]} failed:\n  {detail}")
     get_run_logger().info("dbt %s: %d nodes succeeded", command[0], summary.nodes)
     return summary
+
+
+def _join_node_task_threads(before: set[threading.Thread], timeout_s: float = 60.0) -> None:
+    """Wait for the node tasks prefect-dbt started during an invoke. prefect-dbt 0.7.25 runs each node's
+    Prefect task in a daemon thread (``Thread-N (run_task)``) that it never joins: a build that ends before
+    the last of them has reported its state leaves their events to be sent at interpreter exit, where they
+    abort the process (``FATAL: exception not rethrown``, exit 134, seen with dbt's logs kept out of the
+    Prefect API)."""
+    deadline = time.monotonic() + timeout_s
+    for thread in set(threading.enumerate()) - before:
+        if thread.name.endswith("(run_task)"):
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def dbt_docs_generate(database_url: str) -> Path:
