@@ -333,7 +333,6 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
     return LoadResult(source, "replaced" if recorded else "loaded", len(rows), len(rejects))
 
 
-@task(cache_policy=NONE, **IO_RETRIES)
 def naming_client_and_time(reject: Reject, settings: Settings) -> Reject:
     """A rejected call row with the client number (E.164) and start time it names, where each parses on its
     own: the orders it could be an attempt of then go to a person (``stg_ops__quarantined_calls``) instead
@@ -350,6 +349,7 @@ def naming_client_and_time(reject: Reject, settings: Settings) -> Reject:
     return replace(reject, payload={**cells, **linked}) if linked else reject
 
 
+@task(cache_policy=NONE, **IO_RETRIES)
 def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
