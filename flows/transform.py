@@ -9,6 +9,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger
 from pydantic import SecretStr
@@ -94,6 +95,7 @@ def _dbt_invoke(database_url: str, command: list[str]) -> DbtSummary:
 
     settings = get_settings()
     args = [*command, "--vars", dbt_vars(settings)]
+    _pass_settings_to_node_tasks_as_objects()
     with dbt_environment(database_url):
         runner = PrefectDbtRunner(
             settings=PrefectDbtSettings(
@@ -124,6 +126,37 @@ def _dbt_invoke(database_url: str, command: list[str]) -> DbtSummary:
         raise RuntimeError(f"dbt {command[0]} failed:\n  {detail}")
     get_run_logger().info("dbt %s: %d nodes succeeded", command[0], summary.nodes)
     return summary
+
+
+def _serialize_context_in_process() -> dict[str, Any]:
+    """``prefect.context.serialize_context()`` with the settings context kept as its objects (profile and
+    settings) rather than their dump: the context is only ever hydrated in threads of this process."""
+    from prefect.context import SettingsContext, serialize_context
+
+    context = serialize_context()
+    current = SettingsContext.get()
+    if current is not None:
+        context["settings_context"] = {"profile": current.profile, "settings": current.settings}
+    return context
+
+
+def _pass_settings_to_node_tasks_as_objects() -> None:
+    """prefect-dbt 0.7.25 serialises the flow's context once per invoke and hydrates it in every node task's
+    thread, twice per node, and again for each dbt log line outside a node. Hydrating a dumped settings
+    context rebuilds Prefect's ``Settings`` from the environment and its TOML files each time: a build of
+    242 nodes took 50-56 s in a flow against 10 s for dbt alone, and under load some node tasks never
+    reported their final state. The threads share this process, so the settings objects themselves are
+    passed instead (a Settings instance is taken as it is, not re-validated): 21-32 s, every node task
+    Completed. prefect-dbt offers no option for this; it reads ``serialize_context`` from its runner module,
+    which is where it is replaced (tests/test_pipeline.py checks that every node still gets its task)."""
+    import prefect_dbt.core.runner as prefect_dbt_runner
+
+    if not hasattr(prefect_dbt_runner, "serialize_context"):
+        raise RuntimeError(
+            "prefect_dbt.core.runner no longer has serialize_context: review "
+            "flows/transform.py::_pass_settings_to_node_tasks_as_objects for this prefect-dbt version"
+        )
+    prefect_dbt_runner.serialize_context = _serialize_context_in_process
 
 
 def _join_node_task_threads(before: set[threading.Thread], timeout_s: float = 60.0) -> None:

@@ -393,18 +393,31 @@ def test_dbt_unit_tests_pass_and_the_run_leaves_them_out(first_run, database_url
 
 
 def test_dbt_nodes_show_as_prefect_tasks(first_run) -> None:
+    """Every model, seed and data test of a run's build is a Prefect task run that reached Completed (the
+    node tasks get the flow's settings as objects: flows/transform.py)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, TaskRunFilter
 
+    from flows.config import get_settings
+
+    manifest = json.loads((get_settings().dbt_target_dir / "manifest.json").read_text(encoding="utf-8"))
+    built = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed", "test")}
     with get_client(sync_client=True) as client:
         dbt_runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["dbt-build"])))
         whole = [r for r in dbt_runs if r.parameters.get("select") is None]  # a run's build, not a selection
         assert whole
-        task_runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id={"any_": [whole[0].id]}), task_run_filter=TaskRunFilter()
-        )
-    names = " ".join(t.name for t in task_runs)
-    assert "order_compliance" in names and "call_attempts" in names and "stg_raw__calls" in names
+        task_runs: list = []
+        while page := client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id={"any_": [whole[0].id]}),
+            task_run_filter=TaskRunFilter(),
+            limit=200,
+            offset=len(task_runs),
+        ):
+            task_runs += page
+    names = {t.name.split(" ", 1)[-1] for t in task_runs}  # "model order_compliance", "test unique_…"
+    assert {"order_compliance", "call_attempts", "stg_raw__calls"} <= names
+    assert names == built and len(task_runs) == len(built)
+    assert {t.state_name for t in task_runs} == {"Completed"}
 
 
 def test_a_voicemail_message_never_contradicts_injoignable(first_run, warehouse_clone: str) -> None:
