@@ -175,6 +175,13 @@ class Settings(BaseSettings):
         description="callaudit serve: seconds the flow runs in flight get to finish after Ctrl-C "
         "(or SIGTERM) before they are cancelled; a second Ctrl-C stops at once.",
     )
+    dbt_node_tasks: bool = Field(
+        default=True,
+        description="dbt-build shows every model, seed and data test as a Prefect task of its own "
+        "(prefect-dbt). false: one dbt invocation inside the dbt-build flow, which logs its node count and "
+        "names any failed node (242 nodes: about 10 s instead of 25 s on 2 cores; a quarter's backfill "
+        "makes no 22,000 task runs).",
+    )
     llm_concurrency: int = Field(default=4, ge=1, description="Global limit: classification stages at once.")
     gpu_concurrency: int = Field(default=1, ge=1, description="Global limit: GPU stages at once per pool.")
     backfill_concurrency: int = Field(default=2, ge=1, description="Global limit: backfill days at once.")

@@ -1,4 +1,5 @@
-"""dbt: build every model, test and unit test through prefect-dbt (one Prefect task per dbt node)."""
+"""dbt: build every model, seed and data test (through prefect-dbt, one Prefect task per dbt node, unless
+``dbt_node_tasks`` is off), and the unit tests on request."""
 
 from __future__ import annotations
 
@@ -90,25 +91,13 @@ def _select(select: str | None) -> list[str]:
 
 
 def _dbt_invoke(database_url: str, command: list[str]) -> DbtSummary:
-    from dbt_common.events.base_types import EventLevel
-    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
-
     settings = get_settings()
     args = [*command, "--vars", dbt_vars(settings)]
-    _pass_settings_to_node_tasks_as_objects()
     with dbt_environment(database_url):
-        runner = PrefectDbtRunner(
-            settings=PrefectDbtSettings(
-                project_dir=DBT_PROJECT_DIR,
-                profiles_dir=DBT_PROJECT_DIR,
-                target_path=settings.dbt_target_dir,
-                log_level=EventLevel.INFO,
-            ),
-            raise_on_failure=False,
-        )
-        before = set(threading.enumerate())
-        result = runner.invoke(args)
-        _join_node_task_threads(before)
+        if settings.dbt_node_tasks:
+            result = _invoke_with_node_tasks(args, settings)
+        else:
+            result = _invoke_plain(args, settings)
     nodes = list(result.result or [])
     failed = [
         f"{r.node.resource_type} {r.node.name}: {r.message}"
@@ -126,6 +115,48 @@ def _dbt_invoke(database_url: str, command: list[str]) -> DbtSummary:
         raise RuntimeError(f"dbt {command[0]} failed:\n  {detail}")
     get_run_logger().info("dbt %s: %d nodes succeeded", command[0], summary.nodes)
     return summary
+
+
+def _invoke_with_node_tasks(args: list[str], settings: Settings):
+    """prefect-dbt: one Prefect task per node, dbt's lines in the node tasks' logs."""
+    from dbt_common.events.base_types import EventLevel
+    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+
+    _pass_settings_to_node_tasks_as_objects()
+    runner = PrefectDbtRunner(
+        settings=PrefectDbtSettings(
+            project_dir=DBT_PROJECT_DIR,
+            profiles_dir=DBT_PROJECT_DIR,
+            target_path=settings.dbt_target_dir,
+            log_level=EventLevel.INFO,
+        ),
+        raise_on_failure=False,
+    )
+    before = set(threading.enumerate())
+    result = runner.invoke(args)
+    _join_node_task_threads(before)
+    return result
+
+
+def _invoke_plain(args: list[str], settings: Settings):
+    """dbt alone (``dbt_node_tasks`` false): its lines go to dbt's log file only, as with prefect-dbt."""
+    from dbt.cli.main import dbtRunner
+
+    return dbtRunner().invoke(
+        [
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(settings.dbt_target_dir),
+            "--log-level",
+            "none",
+            "--log-level-file",
+            "info",
+        ]
+    )
 
 
 def _serialize_context_in_process() -> dict[str, Any]:

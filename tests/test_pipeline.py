@@ -394,21 +394,31 @@ def test_dbt_unit_tests_pass_and_the_run_leaves_them_out(first_run, database_url
 
 def test_dbt_nodes_show_as_prefect_tasks(first_run) -> None:
     """Every model, seed and data test of a run's build is a Prefect task run that reached Completed (the
-    node tasks get the flow's settings as objects: flows/transform.py)."""
+    node tasks get the flow's settings as objects: flows/transform.py). The shared warehouse's run builds
+    with CALLAUDIT_DBT_NODE_TASKS at its default (true)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, TaskRunFilter
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterParentFlowRunId,
+        TaskRunFilter,
+    )
 
     from flows.config import get_settings
 
     manifest = json.loads((get_settings().dbt_target_dir / "manifest.json").read_text(encoding="utf-8"))
     built = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed", "test")}
     with get_client(sync_client=True) as client:
-        dbt_runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["dbt-build"])))
-        whole = [r for r in dbt_runs if r.parameters.get("select") is None]  # a run's build, not a selection
-        assert whole
+        [build] = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["dbt-build"])),
+            flow_run_filter=FlowRunFilter(
+                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[first_run.run_id])
+            ),
+        )
         task_runs: list = []
         while page := client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id={"any_": [whole[0].id]}),
+            flow_run_filter=FlowRunFilter(id={"any_": [build.id]}),
             task_run_filter=TaskRunFilter(),
             limit=200,
             offset=len(task_runs),
