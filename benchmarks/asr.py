@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from inference.asr_model import BUNDLED_MODEL, error_rates, hypothesis_texts  # noqa: E402
-from inference.asr_train import EVAL_SIZE, eval_sets  # noqa: E402
+from training.asr_train import EVAL_SIZE, eval_sets  # noqa: E402
 
 MODEL = BUNDLED_MODEL
 
@@ -156,7 +156,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if not args.model.exists():
-        print(f"no model at {args.model}; train it with python -m inference.asr_train", file=sys.stderr)
+        print(f"no model at {args.model}; train it with python -m training.asr_train", file=sys.stderr)
         return 1
 
     import soundfile as sf

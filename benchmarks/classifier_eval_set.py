@@ -1,6 +1,6 @@
 """A second, independently phrased set of labelled calls for evaluating the call classifier.
 
-Written separately from the training templates (``inference/classifier_corpus.py``) with other words and
+Written separately from the training templates (``training/classifier_corpus.py``) with other words and
 sentence shapes: each customer line below decides the call type and the customer's sentiment; it is framed
 by a technician's opening and closing (courteous or rude, from pools of this file only) and given in two
 formats: the written call (one string, as a ground-truth transcript is written) and speech-recognition

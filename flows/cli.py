@@ -399,8 +399,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_asr(args: argparse.Namespace) -> int:
     if args.action == "train":
-        # the reproducible recipe of the bundled model (inference/asr_train.py); arguments pass through
-        return subprocess.call([sys.executable, "-m", "inference.asr_train", *args.rest])
+        # the reproducible recipe of the bundled model (training/asr_train.py); arguments pass through
+        return subprocess.call([sys.executable, "-m", "training.asr_train", *args.rest])
     import soundfile
 
     from flows.config import get_settings

@@ -141,7 +141,7 @@ class Settings(BaseSettings):
         description="Probability from which the offline classifier's call type is evidence for rule 4 (dbt "
         "var); below it the order needs review. Calibrated on the classifier's held-out training calls "
         "(models/classifier/metrics.json, trust.threshold; "
-        "python -m inference.classifier_train --calibrate).",
+        "python -m training.classifier_train --calibrate).",
     )
     llm_config: Path = Field(
         default=REPO_ROOT / "config" / "llm.yaml",

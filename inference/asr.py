@@ -90,7 +90,7 @@ class AsrConfig:
     speech_join_s: float = 1.0
     """Speech spans of a channel closer than this (after padding) are heard as one piece."""
     lm: str | None = None
-    """An ARPA n-gram LM over the model's tokens (``inference/asr_lm.py``): CTC beam search (NeMo's
+    """An ARPA n-gram LM over the model's tokens (``training/asr_lm.py``): CTC beam search (NeMo's
     ``beam_batch``) scored with it instead of greedy decoding. None: greedy."""
     lm_alpha: float = LM_ALPHA
     """Weight of the LM's log probability against the acoustic model's."""

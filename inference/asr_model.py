@@ -19,7 +19,7 @@ from inference.text import APOSTROPHES, number_to_words
 BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "models" / "asr" / "callaudit-fr-ctc-small.nemo"
 """The speech model this repository ships (``callaudit asr train`` writes it; the default ASR model)."""
 BUNDLED_LM = BUNDLED_MODEL.with_name("callaudit-fr-char-lm.arpa")
-"""The character n-gram LM the bundled model decodes with (``python -m inference.asr_lm`` writes it)."""
+"""The character n-gram LM the bundled model decodes with (``python -m training.asr_lm`` writes it)."""
 LM_ALPHA, LM_BETA = 0.7, 1.0
 """The LM's weight and the bonus per emitted token in the beam search, chosen on dev seeds 601 and 602."""
 

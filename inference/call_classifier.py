@@ -8,7 +8,7 @@ predict. :meth:`CallClassifier.predict` returns an :class:`inference.llm_schema.
 object an LLM route returns, with a templated one-sentence summary and action items chosen by the
 predicted call type (never a name, number or date that the model could have invented), and the probability
 of its call type (``call_type_confidence``), which the verdict compares with a calibrated threshold
-(:mod:`inference.classifier_train`, :func:`inference.classifier_train.calibrate_trust_threshold`).
+(:mod:`training.classifier_train`, :func:`training.classifier_train.calibrate_trust_threshold`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The transcription stage with the NeMo model families real checkpoints belong to: FastConformer CTC-BPE,
-RNNT-BPE, TDT and hybrid RNNT-CTC, each a tiny random model built here (``inference/asr_families.py``).
+RNNT-BPE, TDT and hybrid RNNT-CTC, each a tiny random model built here (``training/asr_families.py``).
 
 Their text is noise; what is checked is that the stage handles each family's hypotheses: chunking across a
 25 s boundary, batching, stereo, 8 kHz input resampled to the model rate, word timestamps or their absence,
@@ -28,8 +28,8 @@ from inference.asr import (
     model_id_for,
     normalize_transcript,
 )
-from inference.asr_families import FAMILIES, build_family
 from tests.test_asr import noise
+from training.asr_families import FAMILIES, build_family
 
 RATE = 16000
 CHUNKING = "c25.0-o0.5"

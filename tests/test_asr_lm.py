@@ -1,4 +1,4 @@
-"""The character LM of the bundled speech model (:mod:`inference.asr_lm`) and the beam search that uses it."""
+"""The character LM of the bundled speech model (:mod:`training.asr_lm`) and the beam search that uses it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.asr_lm import BOS, EOS, count_ngrams, encode, kneser_ney, write_arpa
+from training.asr_lm import BOS, EOS, count_ngrams, encode, kneser_ney, write_arpa
 
 LINES = [
     "bonjour madame je vous appelle pour votre rendez-vous",
@@ -98,7 +98,7 @@ def test_the_bundled_model_with_its_lm_gives_timed_words_and_a_model_id_of_its_o
 
     from inference.asr import AsrConfig, Transcriber, _hyp_text, _hyp_words, model_id_for
     from inference.asr_model import BUNDLED_LM, BUNDLED_MODEL
-    from inference.asr_train import espeak
+    from training.asr_train import espeak
 
     audio = espeak("bonjour madame, le technicien passera demain matin entre neuf heures et midi", "fr")
     beam = Transcriber(AsrConfig(model=str(BUNDLED_MODEL), lm=str(BUNDLED_LM)))

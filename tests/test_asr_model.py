@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from inference import asr_corpus as corpus
 from inference.asr_model import BUNDLED_MODEL, LABELS, error_rates, hypothesis_texts, normalize_text
+from training import asr_corpus as corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = BUNDLED_MODEL
@@ -48,7 +48,7 @@ def test_corpus_is_deterministic_and_unseen_words_are_unseen() -> None:
 
 
 def _render(tmp_path: Path, texts: list[str], voices: list[str]) -> Path:
-    from inference.asr_train import Utterance, render
+    from training.asr_train import Utterance, render
 
     rows = [
         render(Utterance(f"u{i}", text, voices[i % len(voices)], 150, 50, 100, i, "clean"), tmp_path)
@@ -63,7 +63,7 @@ def _render(tmp_path: Path, texts: list[str], voices: list[str]) -> Path:
 def test_tiny_round_trip(tmp_path: Path) -> None:
     from nemo.collections.asr.models import EncDecCTCModel
 
-    from inference.asr_train import fit
+    from training.asr_train import fit
 
     manifest = _render(tmp_path, corpus.train_sentences(6, seed=3), ["fr", "fr-be+f2", "fr-ch+m3"])
     model, steps, _ = fit("tiny", manifest, steps=3, seed=1, batch_size=3, lr=1e-3)

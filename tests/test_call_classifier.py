@@ -18,8 +18,16 @@ import litellm  # noqa: E402
 import pytest  # noqa: E402
 
 from inference.call_classifier import CallClassifier, FitConfig, LabelledCall, normalize  # noqa: E402
-from inference.classifier_corpus import generate_corpus  # noqa: E402
-from inference.classifier_train import (  # noqa: E402
+from inference.llm_schema import RESPONSE_SCHEMA, Classification, build_messages  # noqa: E402
+from inference.local_llm import (  # noqa: E402
+    DEFAULT_MODEL_PATH,
+    MODEL,
+    MODEL_ENV,
+    load_model,
+    register_local_provider,
+)
+from training.classifier_corpus import generate_corpus  # noqa: E402
+from training.classifier_train import (  # noqa: E402
     HELDOUT_SHARE,
     THRESHOLD_GRID,
     asr_like,
@@ -28,14 +36,6 @@ from inference.classifier_train import (  # noqa: E402
     second_set,
     split,
     train,
-)
-from inference.llm_schema import RESPONSE_SCHEMA, Classification, build_messages  # noqa: E402
-from inference.local_llm import (  # noqa: E402
-    DEFAULT_MODEL_PATH,
-    MODEL,
-    MODEL_ENV,
-    load_model,
-    register_local_provider,
 )
 
 VOICEMAIL = (

@@ -1,4 +1,4 @@
-"""The classifier's noisy-channel calls (:mod:`inference.classifier_heard`): corpus calls spoken with
+"""The classifier's noisy-channel calls (:mod:`training.classifier_heard`): corpus calls spoken with
 espeak-ng and transcribed by the bundled speech model through the pipeline's transcriber."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from inference.call_classifier import FitConfig
-from inference.classifier_corpus import make_labelled_turns
-from inference.classifier_heard import heard_calls, spoken
-from inference.classifier_train import DEFAULT_ASR_MODEL, HEARD_WEIGHT, train
+from training.classifier_corpus import make_labelled_turns
+from training.classifier_heard import heard_calls, spoken
+from training.classifier_train import DEFAULT_ASR_MODEL, HEARD_WEIGHT, train
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 

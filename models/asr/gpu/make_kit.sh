@@ -37,7 +37,7 @@ WRAP
 chmod +x "$KIT/espeak/bin/espeak-ng"
 rm -rf "$DEBS"
 
-.venv/bin/python -c "from pathlib import Path; from inference.asr_train import cached_training_text as t; \
+.venv/bin/python -c "from pathlib import Path; from training.asr_train import cached_training_text as t; \
 t(80000, 31, Path('$KIT/text-80000-31.json'))"
 cp "$HERE/train.sh" "$HERE/run_gpu.py" "$KIT/"
 du -sh "$KIT"

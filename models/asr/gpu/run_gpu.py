@@ -21,7 +21,7 @@ print(
     subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout.strip(),
     flush=True,
 )
-from inference.asr_train import espeak  # noqa: E402
+from training.asr_train import espeak  # noqa: E402
 
 _clip = espeak("Bonjour, je suis le technicien de la fibre.", "fr-be+f3", 150, 40, 100)
 print("espeak clip", _clip.shape, flush=True)
@@ -36,7 +36,7 @@ import lightning  # noqa: E402
 import nemo.collections.asr  # noqa: E402,F401
 
 print("nemo imported; lightning", lightning.__version__, f"t={time.time() - T0:.0f}s", flush=True)
-from inference import asr_train  # noqa: E402
+from training import asr_train  # noqa: E402
 
 params = dict(
     out=OUT,

@@ -1,9 +1,9 @@
 """Reproducible training recipe for the bundled call classifier (the ``local/`` LLM route's model).
 
-    python -m inference.classifier_train --out models/classifier [--size 20000] [--seed 20261120] \
+    python -m training.classifier_train --out models/classifier [--size 20000] [--seed 20261120] \
         [--heard 900] [--heard-model models/asr/callaudit-fr-ctc-small.nemo]
 
-Generates the training corpus (:mod:`inference.classifier_corpus`), holds part of it out, fits
+Generates the training corpus (:mod:`training.classifier_corpus`), holds part of it out, fits
 (:func:`inference.call_classifier.fit`), then evaluates on three kinds of transcripts: the held-out share
 of the training phrasings, the independently phrased second set (``benchmarks/classifier_eval_set.py``)
 and calls phrased by the demo generator (``synth/phrases.py``, composed the way ``synth/render.py`` does),
@@ -17,10 +17,10 @@ calls, the second set or any report's seeds): the held-out calls are passed agai
 recognition-error model at word error levels :data:`CALIBRATION_NOISE` (up to 60 %, four times the heaviest
 level the classifier was trained on, towards the error rates real speech recognition reaches on unfamiliar
 calls) — and, with ``--heard N``, on the held-out share of the spoken and recognised calls
-(:mod:`inference.classifier_heard`) — and the threshold is the lowest value of :data:`THRESHOLD_GRID` at
+(:mod:`training.classifier_heard`) — and the threshold is the lowest value of :data:`THRESHOLD_GRID` at
 which, on every set, the call types at or above it are right at least :data:`TRUST_PRECISION` of the time
 (at most one wrong in a thousand: a wrong call type above the threshold can accuse a technician). It is
-written to ``metrics.json`` (``trust``); ``python -m inference.classifier_train --calibrate`` recomputes it
+written to ``metrics.json`` (``trust``); ``python -m training.classifier_train --calibrate`` recomputes it
 for the model already in ``--out`` without refitting. Measured for the bundled model: see ``metrics.json``.
 """
 
@@ -38,8 +38,8 @@ from typing import Any
 
 from inference.asr_model import BUNDLED_LM, BUNDLED_MODEL, normalize_text
 from inference.call_classifier import HEADS, CallClassifier, FitConfig, LabelledCall, fit
-from inference.classifier_corpus import SEED, generate_corpus, recognise
 from inference.hashing import file_sha256
+from training.classifier_corpus import SEED, generate_corpus, recognise
 
 MODEL_FILE = "call-classifier.json"
 METRICS_FILE = "metrics.json"
@@ -51,7 +51,7 @@ NOISE_LEVEL = 0.1
 # the precision a trusted call type must reach at each of them, and the candidate thresholds.
 CALIBRATION_NOISE: tuple[float, ...] = (0.0, 0.15, 0.3, 0.45, 0.6)
 TRUST_PRECISION = 0.999
-# Noisy-channel calls (:mod:`inference.classifier_heard`): corpus calls spoken and transcribed by the bundled
+# Noisy-channel calls (:mod:`training.classifier_heard`): corpus calls spoken and transcribed by the bundled
 # speech model, from a seed of their own; each training one counts this many times in the fit.
 HEARD_SEED = 20261205
 HEARD_WEIGHT = 3
@@ -300,7 +300,7 @@ def train(
     heard_lm: str | Path | None = DEFAULT_ASR_LM,
 ) -> TrainResult:
     """Generate, fit, evaluate and write the model and its metrics into ``out``. With ``heard``, that many
-    more calls are spoken and transcribed by ``heard_model`` (:mod:`inference.classifier_heard`); their
+    more calls are spoken and transcribed by ``heard_model`` (:mod:`training.classifier_heard`); their
     training share is fitted :data:`HEARD_WEIGHT` times, their held-out share is reported and calibrated."""
     out = Path(out)
     config = config or FitConfig(seed=seed)
@@ -362,7 +362,7 @@ def _heard_split(
     """(train, held-out) of ``n`` spoken-and-recognised calls; ([], []) when ``n`` is 0."""
     if not n:
         return [], []
-    from inference.classifier_heard import heard_calls
+    from training.classifier_heard import heard_calls
 
     calls = heard_calls(n, HEARD_SEED, model, cache, log, lm=lm)
     log(
@@ -394,7 +394,7 @@ def calibrate(out: str | Path, log: Callable[[str], None] = print) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m inference.classifier_train", description=__doc__.split("\n")[0]
+        prog="python -m training.classifier_train", description=__doc__.split("\n")[0]
     )
     p.add_argument("--out", type=Path, default=Path("models/classifier"))
     p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="generated training calls")

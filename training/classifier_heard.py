@@ -3,7 +3,7 @@
 The classifier reads what the speech model writes, and on calls it never saw the bundled model writes
 French by sound ("je ne uis pane à la maison je suis andvoa"), not the clean text the corpus is made of;
 the corpus's simulated recognition errors (dropped, merged and misspelt words) are far milder. This
-module gives the classifier the real channel: each call of :mod:`inference.classifier_corpus` (its own
+module gives the classifier the real channel: each call of :mod:`training.classifier_corpus` (its own
 phrasings; the demo generator's ``synth/phrases.py`` is never read) is spoken turn by turn with espeak-ng
 (agent and client in different voices), laid out as a mono mix or a stereo recording (agent left, client
 right) with pauses and a quiet line between turns, degraded like the ASR recipe's training audio (8 kHz
@@ -28,11 +28,11 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from inference import asr_corpus
-from inference.asr_train import SAMPLE_RATE, add_noise, band_pass, espeak, mulaw_round_trip
 from inference.call_classifier import LabelledCall
-from inference.classifier_corpus import ENGLISH, make_labelled_turns
 from inference.hashing import file_sha256
+from training import asr_corpus
+from training.asr_train import SAMPLE_RATE, add_noise, band_pass, espeak, mulaw_round_trip
+from training.classifier_corpus import ENGLISH, make_labelled_turns
 
 ENGLISH_VOICES = ("en", "en-us", "en+m3", "en+f2")
 LINE_NOISE = 0.002  # amplitude of the quiet line between turns (before the SNR noise)

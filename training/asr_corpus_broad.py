@@ -11,7 +11,7 @@ offline from Debian, plus generated material a call centre hears:
 - generated spoken material: digits, phone numbers in pairs, dates, times, amounts, spelled letters and
   identifiers, first names and surnames of several origins;
 - telecom after-sales and installation phrasing written for this recipe (``TELECOM_TEMPLATES``), on top of
-  the call-centre templates of :mod:`inference.asr_corpus`.
+  the call-centre templates of :mod:`training.asr_corpus`.
 
 Neither ``synth/phrases.py`` nor any evaluation phrase bank is read here, so figures measured on the
 generator's calls and on independent phrasings remain out-of-sample. The Debian packages are fetched with
@@ -29,9 +29,9 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from inference import asr_corpus as base
 from inference.asr_model import normalize_text
 from inference.text import number_to_words
+from training import asr_corpus as base
 
 DEBIAN_PACKAGES = ("wfrench", "stardict-xmlittre")
 DEFAULT_CACHE = Path.home() / ".cache" / "callaudit-asr-text"

@@ -1,6 +1,6 @@
 """Reproducible training recipe for the bundled French CTC model (synthetic espeak-ng speech).
 
-    python -m inference.asr_train --out models/asr --preset small --steps 2000 --utterances 3000 --seed 7
+    python -m training.asr_train --out models/asr --preset small --steps 2000 --utterances 3000 --seed 7
 
 Steps: synthesise the corpus with espeak-ng (many French voices, speeds, pitches), augment (telephone
 band, G.711 mu-law, noise, reverberation, volume), write 16 kHz WAVs and NeMo manifests, train with one
@@ -10,7 +10,7 @@ On a CUDA machine the same recipe trains on the GPU; there ``--workers`` renders
 ``--loader-workers`` feeds the GPU, ``--train-until`` (a unix time) bounds rendering and training by the
 clock, and ``--lr-by-time`` spreads the warm-up + cosine schedule over that time instead of ``--steps``:
 
-    python -m inference.asr_train --out /tmp/out --seed 31 --utterances 40000 --batch-size 64 \
+    python -m training.asr_train --out /tmp/out --seed 31 --utterances 40000 --batch-size 64 \
         --steps 1000000 --workers 16 --loader-workers 12 --render-until T1 --train-until T2 --lr-by-time
 """
 
@@ -36,15 +36,20 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
-from inference import asr_corpus as corpus
-from inference import asr_corpus_broad as broad
 from inference.asr_model import BUNDLED_MODEL, LABELS, error_rates, hypothesis_texts, normalize_text
 from inference.hashing import file_sha256
+from training import asr_corpus as corpus
+from training import asr_corpus_broad as broad
 
 SAMPLE_RATE = 16000
 MODEL_NAME = BUNDLED_MODEL.name
 EVAL_SIZE = 100
-_SOURCES = ("asr_model.py", "asr_corpus.py", "asr_corpus_broad.py", "asr_train.py")
+_SOURCES = (
+    "inference/asr_model.py",
+    "training/asr_corpus.py",
+    "training/asr_corpus_broad.py",
+    "training/asr_train.py",
+)
 
 
 @dataclass(frozen=True)
@@ -241,7 +246,7 @@ def evaluate(model: Any, manifest: Path, batch_size: int = 8) -> dict[str, float
 
 
 def training_text(count: int, seed: int) -> tuple[list[str], list[str]]:
-    """Broad training sentences (:mod:`inference.asr_corpus_broad`) and 124 held-out Littré clauses.
+    """Broad training sentences (:mod:`training.asr_corpus_broad`) and 124 held-out Littré clauses.
 
     Every sentence of the template evaluation sets (held-out sentences, unseen words) and every word of
     the unseen vocabulary stays out of training, so those sets keep their meaning."""
@@ -273,9 +278,9 @@ def cached_training_text(count: int, seed: int, cache: Path | None) -> tuple[lis
 
 def recipe_hash(params: dict[str, Any]) -> str:
     digest = hashlib.sha256()
-    here = Path(__file__).parent
+    root = Path(__file__).resolve().parent.parent
     for name in _SOURCES:
-        digest.update((here / name).read_bytes())
+        digest.update((root / name).read_bytes())
     digest.update(json.dumps(params, sort_keys=True).encode())
     return digest.hexdigest()
 

@@ -5,7 +5,7 @@ The bundled speech model decodes greedily: each 40 ms frame's best character, wh
 GPU) read from an ARPA file whose words are the model's tokens written as ``chr(token_id + 100)``. This
 module writes that file.
 
-Text: the broad French of :mod:`inference.asr_corpus_broad` without its random word strings (they teach
+Text: the broad French of :mod:`training.asr_corpus_broad` without its random word strings (they teach
 spelling, not French) — every Littré clause, generated spoken material (numbers, dates, times, names,
 spelled ids), the telecom phrasing written for the speech recipe and its call-centre templates — in lines
 of one to three sentences (the pipeline decodes 25 s chunks, not single sentences). Like the speech model's
@@ -19,7 +19,7 @@ weight as its backoff). Written here because KenLM's estimator (``lmplz``) is in
 small. N-grams of order 3 and up seen fewer than ``min_count`` times are left out (their mass goes to the
 shorter contexts), which keeps the file within the bundle's size.
 
-    .venv/bin/python -m inference.asr_lm --out models/asr/callaudit-fr-char-lm.arpa [--order 6]
+    .venv/bin/python -m training.asr_lm --out models/asr/callaudit-fr-char-lm.arpa [--order 6]
 
 writes the ARPA file and, beside it, its figures (``callaudit-fr-char-lm.json``: n-grams per order, size).
 """
@@ -49,10 +49,10 @@ def encode(text: str) -> str:
 
 def lm_lines(count: int, seed: int) -> list[str]:
     """``count`` lines of one to three sentences, the evaluation sets of the speech recipe left out."""
-    from inference import asr_corpus as base
-    from inference import asr_corpus_broad as broad
     from inference.asr_model import BUNDLED_MODEL
-    from inference.asr_train import EVAL_SIZE, training_text
+    from training import asr_corpus as base
+    from training import asr_corpus_broad as broad
+    from training.asr_train import EVAL_SIZE, training_text
 
     # the evaluation sets of the bundled model's recipe: its seed and training count (as benchmarks/asr.py)
     params = json.loads((BUNDLED_MODEL.parent / "metrics.json").read_text(encoding="utf-8"))["params"]

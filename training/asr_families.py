@@ -7,7 +7,7 @@ SentencePiece tokenizer and a CTC, RNNT, TDT or hybrid RNNT-CTC decoder. None ca
 little French text with capitals and punctuation) and saves it as ``.nemo``. Their output is noise; they
 prove that the transcription stage handles each family's hypotheses.
 
-``python -m inference.asr_families OUT_DIR [family…]`` writes ``OUT_DIR/tiny_<family>.nemo``.
+``python -m training.asr_families OUT_DIR [family…]`` writes ``OUT_DIR/tiny_<family>.nemo``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ FEATURES = 64
 
 def french_text() -> list[str]:
     """Cased, punctuated French lines from the call generator and the speech-model corpus."""
-    from inference.asr_corpus import train_sentences
     from synth import phrases
+    from training.asr_corpus import train_sentences
 
     lines: list[str] = []
     for value in vars(phrases).values():
@@ -211,7 +211,7 @@ def build_family(family: str, out_dir: Path, sample_rate: int = 16000, seed: int
 
 def main(argv: list[str]) -> None:
     if not argv:
-        raise SystemExit(f"usage: python -m inference.asr_families OUT_DIR [{'|'.join(FAMILIES)}…]")
+        raise SystemExit(f"usage: python -m training.asr_families OUT_DIR [{'|'.join(FAMILIES)}…]")
     out = Path(argv[0])
     for family in argv[1:] or FAMILIES:
         path = build_family(family, out)
