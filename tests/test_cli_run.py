@@ -4,7 +4,10 @@ prints the same verdicts."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
+from pathlib import Path
 
 from tests.conftest import DAY, CliRuns
 
@@ -28,6 +31,28 @@ def test_the_terminal_is_quiet(cli_runs: CliRuns) -> None:
     assert "Where to look next" in text
 
 
+def test_every_dbt_node_of_the_run_is_a_completed_prefect_task(cli_runs: CliRuns) -> None:
+    """The first run's dbt build (CALLAUDIT_DBT_NODE_TASKS at its default) shows every model, seed and data
+    test as a Prefect task run that reached Completed: read from the Prefect database the run's own server
+    kept in its fresh home, once the process is gone."""
+    target = cli_runs.state / "dbt-target" / "manifest.json"
+    manifest = json.loads(target.read_text(encoding="utf-8"))
+    nodes = manifest["nodes"].values()
+    built = sorted(n["name"] for n in nodes if n["resource_type"] in ("model", "seed", "test"))
+    with sqlite3.connect(Path(cli_runs.env["PREFECT_HOME"]) / "prefect.db") as db:
+        builds = db.execute(
+            """select r.id from flow_run r join flow f on f.id = r.flow_id
+               where f.name = 'dbt-build' order by r.start_time"""
+        ).fetchall()
+        assert len(builds) == 2, builds  # one per run
+        tasks = db.execute("select name, state_name from task_run where flow_run_id = ?", builds[0])
+        tasks = tasks.fetchall()
+    names = sorted(name.split(" ", 1)[-1] for name, _ in tasks)  # "model order_compliance", "test unique_…"
+    assert {"order_compliance", "call_attempts", "stg_raw__calls"} <= set(names)
+    assert names == built
+    assert {state for _, state in tasks} == {"Completed"}
+
+
 def test_the_log_file_has_what_the_terminal_leaves_out(cli_runs: CliRuns) -> None:
     logged = (cli_runs.state / "logs" / "callaudit.log").read_text(encoding="utf-8")
     assert "Finished in state Completed()" in logged
@@ -47,10 +72,8 @@ def test_evaluate_scores_the_run_against_the_sets_truth(cli_runs: CliRuns, tmp_p
     """`callaudit evaluate` reads the warehouse and the truth: rules 1-3 right for every order (the demo's
     figure), no rule-4 verdict wrong, the JSON and the printed summary agree."""
     import csv
-    import json
     import subprocess
     import sys
-    from pathlib import Path
 
     out = tmp_path / "figures.json"
     done = subprocess.run(
@@ -69,7 +92,9 @@ def test_evaluate_scores_the_run_against_the_sets_truth(cli_runs: CliRuns, tmp_p
     assert figures["calls"] > 0 and figures["outcome_accuracy"] is not None
 
 
-def test_sigterm_ends_a_run_and_the_prefect_server_it_started(server_url: str, tmp_path) -> None:
+def test_sigterm_ends_a_run_and_the_prefect_server_it_started(
+    server_url: str, tmp_path, migrated_prefect_db: Path
+) -> None:
     """A scheduler, `kill` or a container stop ends `callaudit run` with SIGTERM: the command returns 143
     and the Prefect API server it started for itself goes with it (SIGTERM's default action would skip
     the exit hook that stops it)."""
@@ -81,7 +106,7 @@ def test_sigterm_ends_a_run_and_the_prefect_server_it_started(server_url: str, t
 
     from tests.conftest import cli_run_setup
 
-    _, env, command = cli_run_setup(server_url, tmp_path, "sigterm", orders=3, seed=78)
+    _, env, command = cli_run_setup(server_url, tmp_path, "sigterm", 3, 78, migrated_prefect_db)
     run = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         server = None

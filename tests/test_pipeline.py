@@ -392,44 +392,6 @@ def test_dbt_unit_tests_pass_and_the_run_leaves_them_out(first_run, database_url
     assert summary.success and summary.nodes == len(unit_tests)
 
 
-def test_dbt_nodes_show_as_prefect_tasks(first_run) -> None:
-    """Every model, seed and data test of a run's build is a Prefect task run that reached Completed (the
-    node tasks get the flow's settings as objects: flows/transform.py). The shared warehouse's run builds
-    with CALLAUDIT_DBT_NODE_TASKS at its default (true)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowFilter,
-        FlowFilterName,
-        FlowRunFilter,
-        FlowRunFilterParentFlowRunId,
-        TaskRunFilter,
-    )
-
-    from flows.config import get_settings
-
-    manifest = json.loads((get_settings().dbt_target_dir / "manifest.json").read_text(encoding="utf-8"))
-    built = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed", "test")}
-    with get_client(sync_client=True) as client:
-        [build] = client.read_flow_runs(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=["dbt-build"])),
-            flow_run_filter=FlowRunFilter(
-                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[first_run.run_id])
-            ),
-        )
-        task_runs: list = []
-        while page := client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id={"any_": [build.id]}),
-            task_run_filter=TaskRunFilter(),
-            limit=200,
-            offset=len(task_runs),
-        ):
-            task_runs += page
-    names = {t.name.split(" ", 1)[-1] for t in task_runs}  # "model order_compliance", "test unique_…"
-    assert {"order_compliance", "call_attempts", "stg_raw__calls"} <= names
-    assert names == built and len(task_runs) == len(built)
-    assert {t.state_name for t in task_runs} == {"Completed"}
-
-
 def test_a_voicemail_message_never_contradicts_injoignable(first_run, warehouse_clone: str) -> None:
     """The technician's messages on voicemail, as the pipeline transcribed them, classified the worst way (a
     trusted, sure "the customer refuses"): no injoignable order fails rule 4 for it, and an order whose

@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import DAY, create_database
+from tests.conftest import DAY, create_database, seeded_prefect_home
 
 REPO = Path(__file__).resolve().parent.parent
 GRACE_S = 5  # CALLAUDIT_SERVE_GRACE_S of the tests: the inference stage of 40 orders takes far longer
@@ -151,9 +151,11 @@ def survivors(processes: list[psutil.Process]) -> list[str]:
 
 
 @pytest.fixture()
-def start_serve(server_url: str, dataset: Path, tmp_path: Path):
-    """Start ``callaudit serve`` (same PREFECT_HOME on every call of one test) with a fresh warehouse."""
+def start_serve(server_url: str, dataset: Path, tmp_path: Path, migrated_prefect_db: Path):
+    """Start ``callaudit serve`` (same PREFECT_HOME on every call of one test, seeded with a migrated
+    database) with a fresh warehouse."""
     database_url = create_database(server_url, prefix="stop")
+    seeded_prefect_home(tmp_path, migrated_prefect_db)
     started: list[Serve] = []
 
     def start(grace: float = GRACE_S, ready: bool = True) -> Serve:

@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import seeded_prefect_home
+
 PROBE = Path(__file__).with_name("terminal_probe.py")
 
 
-def run_probe(tmp_path: Path, *flags: str) -> tuple[str, str]:
-    """(terminal, log file) of a fresh process running a small flow behind ``quiet_terminal``."""
+def run_probe(tmp_path: Path, migrated_db: Path, *flags: str) -> tuple[str, str]:
+    """(terminal, log file) of a fresh process running a small flow behind ``quiet_terminal``, its Prefect
+    home seeded with a migrated database."""
     log_file = tmp_path / "logs" / "callaudit.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(PROBE.parent.parent))
+    home = seeded_prefect_home(tmp_path / "prefect", migrated_db)
+    env.update(PREFECT_HOME=str(home), PYTHONPATH=str(PROBE.parent.parent))
     done = subprocess.run(
         [sys.executable, str(PROBE), str(log_file), *flags],
         env=env,
@@ -32,9 +36,9 @@ def run_probe(tmp_path: Path, *flags: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("verbose", [False, True])
 def test_the_terminal_keeps_stage_lines_and_warnings_and_the_log_file_everything(
-    tmp_path: Path, verbose: bool
+    tmp_path: Path, migrated_prefect_db: Path, verbose: bool
 ) -> None:
-    terminal, logged = run_probe(tmp_path, *(["-v"] if verbose else []))
+    terminal, logged = run_probe(tmp_path, migrated_prefect_db, *(["-v"] if verbose else []))
     assert terminal.count("audio analysis: 3 analysed") == 3
     assert "2 manifest rows rejected" in terminal
     assert ("Finished in state Completed()" in terminal) is verbose
@@ -44,9 +48,9 @@ def test_the_terminal_keeps_stage_lines_and_warnings_and_the_log_file_everything
 
 @pytest.mark.parametrize("verbose", [False, True])
 def test_an_error_is_one_line_on_the_terminal_and_its_traceback_is_in_the_log_file(
-    tmp_path: Path, verbose: bool
+    tmp_path: Path, migrated_prefect_db: Path, verbose: bool
 ) -> None:
-    terminal, logged = run_probe(tmp_path, "--fail", *(["-v"] if verbose else []))
+    terminal, logged = run_probe(tmp_path, migrated_prefect_db, "--fail", *(["-v"] if verbose else []))
     assert "terminating connection due to administrator command" in terminal
     assert "error: the run stopped" in terminal
     assert ("Traceback" in terminal) is verbose  # -v keeps Prefect's console as it is

@@ -11,15 +11,16 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.conftest import seeded_prefect_home
 from tests.test_serve_e2e import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_ui_on_another_port_points_its_pages_at_that_port(tmp_path: Path) -> None:
+def test_ui_on_another_port_points_its_pages_at_that_port(tmp_path: Path, migrated_prefect_db: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    env["PREFECT_HOME"] = str(seeded_prefect_home(tmp_path / "prefect-home", migrated_prefect_db))
     log = tmp_path / "ui.log"
     with log.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(
