@@ -136,7 +136,7 @@ def served(dataset: Path, database_url: str, prefect_database: str, tmp_path_fac
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"callaudit serve did not get ready:\n{log.read_text(encoding='utf-8')[-4000:]}")
-        time.sleep(2)
+        time.sleep(1)
     assert "(PostgreSQL)" in log.read_text(encoding="utf-8"), "Prefect is not on PostgreSQL"
     served = Served(process, f"http://127.0.0.1:{port}/api", log)
     yield served
@@ -156,7 +156,7 @@ def wait_final(served: Served, run_id, timeout: float = RUN_TIMEOUT_S):
             run = client.read_flow_run(run_id)
         if run.state is not None and run.state.is_final():
             return run
-        time.sleep(5)
+        time.sleep(1)
     pytest.fail(f"flow run {run_id} not finished after {timeout} s; {logs_tail(served)}")
 
 
@@ -175,7 +175,7 @@ def wait_idle(served: Served, deployment: str, timeout: float = RUN_TIMEOUT_S) -
             )
         if not runs:
             return
-        time.sleep(5)
+        time.sleep(1)
     pytest.fail(f"{deployment} still busy after {timeout} s")
 
 
@@ -217,7 +217,8 @@ def test_serve_registers_pools_deployments_limits_and_upcoming_runs(served: Serv
                 deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["daily-compliance"])),
                 flow_run_filter=FlowRunFilter(state={"type": {"any_": [StateType.SCHEDULED]}}),
             )
-        time.sleep(3)
+        if not upcoming:
+            time.sleep(1)
     assert upcoming, "the 02:00 schedule produced no upcoming run"
     casablanca = [r.expected_start_time.astimezone(ZoneInfo("Africa/Casablanca")) for r in upcoming]
     assert all((t.hour, t.minute) == (2, 0) for t in casablanca)
@@ -350,7 +351,7 @@ def test_on_arrival_audits_a_dropped_recording_without_a_manual_trigger(
                 [new_call["audio_path"]],
             ).fetchone()
         triggered = row[0] if row and row[0] else None
-        time.sleep(5)
+        time.sleep(1)
     assert triggered, "the on-arrival sensor did not see the dropped recording"
     run = wait_final(served, triggered)
     assert run.state.is_completed(), run.state.message
