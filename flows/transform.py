@@ -179,7 +179,7 @@ def _pass_settings_to_node_tasks_as_objects() -> None:
     reported their final state. The threads share this process, so the settings objects themselves are
     passed instead (a Settings instance is taken as it is, not re-validated): 21-32 s, every node task
     Completed. prefect-dbt offers no option for this; it reads ``serialize_context`` from its runner module,
-    which is where it is replaced (tests/test_pipeline.py checks that every node still gets its task)."""
+    which is where it is replaced (tests/test_cli_run.py checks that every node still gets its task)."""
     import prefect_dbt.core.runner as prefect_dbt_runner
 
     if not hasattr(prefect_dbt_runner, "serialize_context"):
