@@ -96,8 +96,8 @@ def _dbt_invoke(database_url: str, command: list[str]) -> DbtSummary:
     with dbt_environment(database_url):
         if settings.dbt_node_tasks:
             result = _invoke_with_node_tasks(args, settings)
-        else:
-            result = _invoke_plain(args, settings)
+        else:  # dbt alone: its lines go to dbt's log file only, as with prefect-dbt
+            result = _plain_dbt(args, settings, "--log-level", "none", "--log-level-file", "info")
     nodes = list(result.result or [])
     failed = [
         f"{r.node.resource_type} {r.node.name}: {r.message}"
@@ -138,25 +138,12 @@ def _invoke_with_node_tasks(args: list[str], settings: Settings):
     return result
 
 
-def _invoke_plain(args: list[str], settings: Settings):
-    """dbt alone (``dbt_node_tasks`` false): its lines go to dbt's log file only, as with prefect-dbt."""
+def _plain_dbt(args: list[str], settings: Settings, *log_flags: str):
+    """``dbtRunner`` on this project, its profile and the configured target folder."""
     from dbt.cli.main import dbtRunner
 
-    return dbtRunner().invoke(
-        [
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(settings.dbt_target_dir),
-            "--log-level",
-            "none",
-            "--log-level-file",
-            "info",
-        ]
-    )
+    project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    return dbtRunner().invoke([*args, *project, "--target-path", str(settings.dbt_target_dir), *log_flags])
 
 
 def _serialize_context_in_process() -> dict[str, Any]:
@@ -204,25 +191,9 @@ def _join_node_task_threads(before: set[threading.Thread], timeout_s: float = 60
 
 def dbt_docs_generate(database_url: str) -> Path:
     """``dbt docs generate`` with plain dbt (through prefect-dbt it would create spurious node tasks)."""
-    from dbt.cli.main import dbtRunner
-
     settings = get_settings()
     with dbt_environment(database_url):
-        result = dbtRunner().invoke(
-            [
-                "docs",
-                "generate",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--vars",
-                dbt_vars(settings),
-                "--target-path",
-                str(settings.dbt_target_dir),
-                "--quiet",
-            ]
-        )
+        result = _plain_dbt(["docs", "generate", "--vars", dbt_vars(settings)], settings, "--quiet")
     if not result.success:
         raise RuntimeError(f"dbt docs generate failed: {result.exception}")
     return settings.dbt_target_dir / "index.html"
