@@ -10,20 +10,18 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from multiprocessing import get_context
 
 import psycopg
-from prefect import get_run_logger, task
-from prefect.cache_policies import NONE
 
 from flows.config import Settings
 from flows.db import write_stage
 from flows.progress import progress_bar
 from flows.rejects import Reject
-from flows.runtime import STAGE_RETRIES, WHOLE, Shard, stage_lock
+from flows.runtime import Shard
+from flows.stage import StageResult, finish, stage_task
 from flows.storage import AudioRoots
-from flows.telemetry import StageMeter, StageTelemetry
+from flows.telemetry import StageMeter
 from inference.audio_analysis import (
     DETECTOR_VERSION,
     AudioAnalysis,
@@ -46,15 +44,6 @@ ANALYSIS_COLUMNS = (
 )
 TONE_COLUMNS = ("sha256", "detector_version", "kind", "start_s", "end_s", "frequency_hz")
 SEGMENT_COLUMNS = ("sha256", "detector_version", "channel", "start_s", "end_s")
-
-
-@dataclass
-class StageResult:
-    stage: str
-    processed: int
-    skipped: int
-    rejected: int
-    telemetry: StageTelemetry | None = None
 
 
 def _analyse(job: tuple[str, str, str]) -> tuple[str, str, AudioAnalysis | str, float]:
@@ -100,27 +89,22 @@ def _rows(sha: str, result: AudioAnalysis) -> tuple[tuple, list[tuple], list[tup
     return analysis, tones, segments
 
 
-@task(name="analyse-audio", cache_policy=NONE, **STAGE_RETRIES)
-def analyse_audio(database_url: str, settings: Settings, shard: Shard = WHOLE) -> StageResult:
-    with stage_lock(database_url, f"analyse-audio:{shard}"):
-        return _analyse_pending(database_url, settings, shard)
-
-
-def _analyse_pending(database_url: str, settings: Settings, shard: Shard) -> StageResult:
-    logger = get_run_logger()
+@stage_task("analyse-audio")
+def analyse_audio(database_url: str, settings: Settings, shard: Shard) -> StageResult:
     meter = StageMeter("audio analysis")
     with psycopg.connect(database_url) as conn:
         todo = conn.execute(
-            """select distinct on (f.sha256) f.sha256, f.audio_path, f.audio_root, f.etag, f.size_bytes
+            f"""select distinct on (f.sha256) f.sha256, f.audio_path, f.audio_root, f.etag, f.size_bytes
                from raw.audio_files f
                where not exists (select 1 from raw.audio_analysis a
                                  where a.sha256 = f.sha256 and a.detector_version = %s)
+                 and {shard.sql("f.sha256")}
                order by f.sha256, f.audio_path""",
             [DETECTOR_VERSION],
         ).fetchall()
-        total = conn.execute("select distinct sha256 from raw.audio_files").fetchall()
-    todo = [row for row in todo if shard.holds(row[0])]
-    total = sum(1 for (sha,) in total if shard.holds(sha))
+        (total,) = conn.execute(
+            f"select count(distinct sha256) from raw.audio_files f where {shard.sql('f.sha256')}"
+        ).fetchone()
     roots = AudioRoots(settings)
     jobs = [
         (sha, audio_path, str(roots.local_path(root_uri, audio_path, etag, size)))
@@ -157,18 +141,16 @@ def _analyse_pending(database_url: str, settings: Settings, shard: Shard) -> Sta
         "audio_analysis",
         rejects,
     )
-    logger.info(
+    return finish(
+        meter,
         "audio analysis (%s, shard %s): %d analysed, %d already known, %d quarantined",
         DETECTOR_VERSION,
         shard,
         len(analyses),
         total - len(todo),
         len(rejects),
-    )
-    return StageResult(
-        "audio analysis",
-        len(analyses),
-        total - len(todo),
-        len(rejects),
-        meter.done(skipped=total - len(todo), detector=DETECTOR_VERSION),
+        processed=len(analyses),
+        skipped=total - len(todo),
+        rejected=len(rejects),
+        detector=DETECTOR_VERSION,
     )

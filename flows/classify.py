@@ -17,15 +17,16 @@ import json
 from dataclasses import dataclass
 
 import psycopg
-from prefect import get_run_logger, task
-from prefect.cache_policies import NONE
+from prefect import get_run_logger
 from psycopg.types.json import Jsonb
 
 from flows.config import Settings
 from flows.progress import progress_bar
-from flows.runtime import LLM_LIMIT, STAGE_RETRIES, WHOLE, Shard, current_run_id, limited, stage_lock
-from flows.telemetry import StageMeter, StageTelemetry
+from flows.runtime import LLM_LIMIT, Shard, current_run_id, limited
+from flows.stage import StageResult, finish, stage_task
+from flows.telemetry import StageMeter
 
+COUNTS = ("failed", "untrusted", "tokens", "cost_usd", "requests", "truncated", "resent")
 LLM_CALL_COLUMNS = (
     "request_key", "model", "prompt_version", "sha256", "call_id", "answered_by", "status", "raw_response",
     "parsed", "error", "tokens_in", "tokens_out", "latency_s", "cost_usd", "attempts", "rate_limited",
@@ -35,21 +36,6 @@ CLASSIFICATION_COLUMNS = (
     "sha256", "model", "prompt_version", "request_key", "call_id", "call_type", "behavior", "sentiment",
     "summary", "action_items", "is_trusted", "call_type_confidence",
 )  # fmt: skip
-
-
-@dataclass
-class ClassificationResult:
-    stage: str
-    processed: int
-    skipped: int
-    failed: int
-    untrusted: int
-    tokens: int
-    cost_usd: float
-    requests: int = 0
-    truncated: int = 0  # requests whose transcript was cut to llm_max_transcript_chars
-    resent: int = 0  # requests sent again after a run died with them in flight (no answer stored)
-    telemetry: StageTelemetry | None = None
 
 
 @dataclass(frozen=True)
@@ -183,14 +169,12 @@ def _reuse(conn: psycopg.Connection, item: Pending, model: str) -> None:
     )
 
 
-@task(name="classify-calls", cache_policy=NONE, **STAGE_RETRIES)
-def classify_calls(database_url: str, settings: Settings, shard: Shard = WHOLE) -> ClassificationResult:
-    """Shards split the work by request (identical words stay in one shard: asked once)."""
-    with stage_lock(database_url, f"classify-calls:{shard}"):
-        return _classify_pending(database_url, settings, shard)
-
-
-def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> ClassificationResult:
+@stage_task("classify-calls")
+def classify_calls(database_url: str, settings: Settings, shard: Shard) -> StageResult:
+    """Classify the shard's pending recordings; shards split the work by request (identical words stay in
+    one shard: asked once). The result's ``counts``: ``failed`` (asked again next run), ``untrusted``,
+    ``tokens``, ``cost_usd``, ``requests``, ``truncated`` (requests whose transcript was cut to
+    llm_max_transcript_chars), ``resent`` (requests sent again after a run died with them in flight)."""
     from inference.llm import CallRequest, classify_many, load_llm_config
     from inference.llm_audit import audit
     from inference.llm_schema import PROMPT_VERSION, build_messages, fit_transcript
@@ -226,18 +210,21 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
                     _reuse(conn, item, model)
                 reused += 1
     if not todo:
-        logger.info(
+        return finish(
+            meter,
             "classification (%s, %s): nothing to ask, %d already classified, %d from stored answers",
             model,
             PROMPT_VERSION,
             known,
             reused,
-        )
-        return ClassificationResult(
-            "classification", reused, known, 0, 0, 0, 0.0, telemetry=meter.done(known, model=model)
+            processed=reused,
+            skipped=known,
+            model_id=model,
+            counts=dict.fromkeys(COUNTS, 0),
+            model=model,
         )
 
-    counts = {"failed": 0, "untrusted": 0, "tokens": 0, "cost": 0.0, "resent": 0}
+    counts = {"failed": 0, "untrusted": 0, "tokens": 0, "cost_usd": 0.0, "resent": 0}
     run_id = current_run_id()
     with (
         psycopg.connect(database_url) as conn,
@@ -259,7 +246,7 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
             counts["failed"] += len(items) if failed else 0
             counts["untrusted"] += len(items) if not failed and not trusted else 0
             counts["tokens"] += result.tokens_in + result.tokens_out
-            counts["cost"] += result.cost_usd
+            counts["cost_usd"] += result.cost_usd
             if failed:
                 meter.error(len(items))
             else:
@@ -288,7 +275,8 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
             counts["resent"],
         )
     recordings = sum(len(items) for items in todo.values())
-    logger.info(
+    return finish(
+        meter,
         "classification (%s, %s): %d requests for %d recordings, %d already classified, %d from stored "
         "answers, %d failed (asked again next run), %d untrusted, %d tokens, $%.4f",
         model,
@@ -300,18 +288,17 @@ def _classify_pending(database_url: str, settings: Settings, shard: Shard) -> Cl
         counts["failed"],
         counts["untrusted"],
         counts["tokens"],
-        counts["cost"],
-    )
-    return ClassificationResult(
-        "classification",
-        recordings + reused - counts["failed"],
-        known,
-        counts["failed"],
-        counts["untrusted"],
-        counts["tokens"],
-        round(counts["cost"], 6),
+        counts["cost_usd"],
+        processed=recordings + reused - counts["failed"],
+        skipped=known,
+        model_id=model,
+        counts={
+            **counts,
+            "cost_usd": round(counts["cost_usd"], 6),
+            "requests": len(todo),
+            "truncated": truncated,
+        },
+        model=model,
         requests=len(todo),
-        truncated=truncated,
-        resent=counts["resent"],
-        telemetry=meter.done(known, model=model, requests=len(todo), tokens=counts["tokens"]),
+        tokens=counts["tokens"],
     )

@@ -30,7 +30,8 @@ from flows.run_summary import (
     summarize_verdicts,
 )
 from flows.runtime import IO_RETRIES, Shard, current_run_id
-from flows.scaleout import make_task_runner, merge_results, shard_count
+from flows.scaleout import make_task_runner, shard_count
+from flows.stage import StageResult, merge_results
 from flows.storage import is_s3, parse_s3_uri
 from flows.telemetry import StageMeter, StageTelemetry
 from flows.transcribe import transcribe
@@ -105,7 +106,7 @@ def check_prefixes(
 
 @secret_url_parameter
 @flow(name="infer-calls", log_prints=True)
-def infer_calls(database_url: SecretStr, shards: int) -> list:
+def infer_calls(database_url: SecretStr, shards: int) -> list[StageResult]:
     """The per-call stages in order, each as ``shards`` tasks side by side on the configured task runner
     (audio analysis → transcription → redaction → classification → embeddings).
 
@@ -189,8 +190,8 @@ def daily_compliance(
         recordings_transcribed=transcribed.processed,
         recordings_redacted=redacted.processed,
         calls_classified=classified.processed,
-        classifications_untrusted=classified.untrusted,
-        llm_tokens=classified.tokens,
+        classifications_untrusted=classified.counts["untrusted"],
+        llm_tokens=classified.counts["tokens"],
         recordings_embedded=embedded.processed,
         dbt_nodes=build.nodes,
         expectations=report.evaluated if report else 0,

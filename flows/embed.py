@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
 from pgvector.psycopg import register_vector
-from prefect import get_run_logger, task
-from prefect.cache_policies import NONE
 
 from flows.config import Settings
 from flows.model_cache import borrowed
 from flows.progress import progress_bar
-from flows.runtime import GPU_LIMIT, STAGE_RETRIES, WHOLE, Shard, limited, stage_lock
-from flows.telemetry import StageMeter, StageTelemetry
+from flows.runtime import GPU_LIMIT, Shard, limited
+from flows.stage import StageResult, finish, stage_task
+from flows.telemetry import StageMeter
 
 if TYPE_CHECKING:
     from inference.embeddings import Embedder
@@ -31,50 +29,35 @@ EMBEDDING_COLUMNS = ("sha256", "model", "text_hash", "call_id", "dimension", "em
 TABLE_DIMENSION = 384  # raw.transcript_embeddings.embedding is vector(384) (sql/007)
 
 
-@dataclass
-class EmbeddingResult:
-    stage: str
-    processed: int
-    skipped: int
-    texts_embedded: int
-    model_id: str | None
-    telemetry: StageTelemetry | None = None
-
-
-@task(name="embed-transcripts", cache_policy=NONE, **STAGE_RETRIES)
-def embed_transcripts(database_url: str, settings: Settings, shard: Shard = WHOLE) -> EmbeddingResult:
-    with stage_lock(database_url, f"embed-transcripts:{shard}"):
-        return _embed_pending(database_url, settings, shard)
-
-
-def _embed_pending(database_url: str, settings: Settings, shard: Shard) -> EmbeddingResult:
+@stage_task("embed-transcripts")
+def embed_transcripts(database_url: str, settings: Settings, shard: Shard) -> StageResult:
+    """Embed the shard's newest redacted whole-call transcripts; ``counts["texts_embedded"]``: the distinct
+    texts encoded (identical texts share one vector)."""
     from inference.embeddings import Embedder, EmbeddingConfig, model_id_for, text_hash
 
-    logger = get_run_logger()
     meter = StageMeter("embeddings")
     with psycopg.connect(database_url) as conn:
         latest = conn.execute(
-            """select distinct on (r.sha256) r.sha256, r.call_id, r.text
+            f"""select distinct on (r.sha256) r.sha256, r.call_id, r.text
                from raw.redacted_transcripts r
                where r.channel in ('dialogue', 'mix') and length(trim(r.text)) > 0
+                 and {shard.sql("r.sha256")}
                order by r.sha256, r.created_at desc, r.channel"""
         ).fetchall()
         stored = dict(
-            conn.execute("select sha256 || '|' || model, text_hash from raw.transcript_embeddings").fetchall()
+            conn.execute(
+                "select sha256 || '|' || model, text_hash from raw.transcript_embeddings "
+                f"where {shard.sql('sha256')}"
+            ).fetchall()
         )
-    latest = [row for row in latest if shard.holds(row[0])]
     if not latest:
-        logger.info("embeddings: no redacted transcript to embed")
-        return EmbeddingResult("embeddings", 0, 0, 0, None, meter.done())
+        return finish(meter, "embeddings: no redacted transcript to embed", counts={"texts_embedded": 0})
     config = EmbeddingConfig(model=settings.embedding_model, device=settings.embedding_device)
     known_id = model_id_for(config)  # from the model's files: a re-run with nothing new loads no model
     if known_id is not None and all(
         stored.get(f"{sha}|{known_id}") == text_hash(text) for sha, _, text in latest
     ):
-        logger.info("embeddings (%s): nothing new, %d recordings embedded", known_id, len(latest))
-        return EmbeddingResult(
-            "embeddings", 0, len(latest), 0, known_id, meter.done(len(latest), model=known_id)
-        )
+        return _nothing_new(meter, known_id, len(latest))
     with borrowed(("embedder", config), lambda: Embedder(config)) as embedder:
         return _embed_new(embedder, database_url, latest, stored, shard, meter)
 
@@ -86,11 +69,10 @@ def _embed_new(
     stored: dict[str, str],
     shard: Shard,
     meter: StageMeter,
-) -> EmbeddingResult:
+) -> StageResult:
     """Embed the latest redacted texts whose stored vector is missing or of another text or model."""
     from inference.embeddings import text_hash
 
-    logger = get_run_logger()
     if embedder.dimension != TABLE_DIMENSION:
         raise ValueError(
             f"embedding model {embedder.model_id} gives {embedder.dimension} dimensions; "
@@ -102,9 +84,7 @@ def _embed_new(
         if stored.get(f"{sha}|{embedder.model_id}") != text_hash(text)
     ]
     if not todo:
-        logger.info("embeddings (%s): nothing new, %d recordings embedded", embedder.model_id, len(latest))
-        telemetry = meter.done(len(latest), model=embedder.model_id)
-        return EmbeddingResult("embeddings", 0, len(latest), 0, embedder.model_id, telemetry)
+        return _nothing_new(meter, embedder.model_id, len(latest))
     distinct = list(dict.fromkeys(h for *_, h in todo))
     text_of = {h: text for _, _, text, h in todo}
     started = time.perf_counter()
@@ -135,15 +115,31 @@ def _embed_new(
                     for sha, call_id, _, h in todo
                 ],
             )
-    logger.info(
+    meter.items = len(todo)  # recordings embedded (identical texts share one vector)
+    return finish(
+        meter,
         "embeddings (%s): %d recordings embedded (%d distinct texts), %d already embedded",
         embedder.model_id,
         len(todo),
         len(distinct),
         len(latest) - len(todo),
+        processed=len(todo),
+        skipped=len(latest) - len(todo),
+        model_id=embedder.model_id,
+        counts={"texts_embedded": len(distinct)},
+        model=embedder.model_id,
+        distinct_texts=len(distinct),
     )
-    telemetry = meter.done(len(latest) - len(todo), model=embedder.model_id, distinct_texts=len(distinct))
-    telemetry.items = len(todo)  # recordings embedded (identical texts share one vector)
-    return EmbeddingResult(
-        "embeddings", len(todo), len(latest) - len(todo), len(distinct), embedder.model_id, telemetry
+
+
+def _nothing_new(meter: StageMeter, model_id: str, embedded: int) -> StageResult:
+    return finish(
+        meter,
+        "embeddings (%s): nothing new, %d recordings embedded",
+        model_id,
+        embedded,
+        skipped=embedded,
+        model_id=model_id,
+        counts={"texts_embedded": 0},
+        model=model_id,
     )

@@ -10,19 +10,17 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
-from prefect import get_run_logger, task
-from prefect.cache_policies import NONE
 
 from flows.config import Settings
 from flows.db import copy_rows
 from flows.model_cache import borrowed
 from flows.progress import progress_bar
-from flows.runtime import STAGE_RETRIES, WHOLE, Shard, stage_lock
-from flows.telemetry import StageMeter, StageTelemetry
+from flows.runtime import Shard
+from flows.stage import StageResult, finish, stage_task
+from flows.telemetry import StageMeter
 from flows.vault import open_vault, store
 
 if TYPE_CHECKING:
@@ -42,24 +40,17 @@ REDACTED_COLUMNS = (
 _CHANNEL_ORDER = {"agent": 0, "customer": 1, "mix": 2, "dialogue": 3}
 
 
-@dataclass
-class RedactionResult:
-    stage: str
-    processed: int
-    skipped: int
-    entities: int
-    telemetry: StageTelemetry | None = None
-
-
-def _pending(conn: psycopg.Connection, version: str) -> dict[tuple[str, str, str], list[tuple]]:
-    """Transcripts without a redaction of this version, grouped by (sha256, asr model, chunking)."""
+def _pending(conn: psycopg.Connection, version: str, shard: Shard) -> dict[tuple[str, str, str], list[tuple]]:
+    """Transcripts of the shard without a redaction of this version, grouped by (sha256, asr model,
+    chunking)."""
     rows = conn.execute(
-        """select t.sha256, t.model_id, t.chunking_id, t.channel, t.call_id, t.text
+        f"""select t.sha256, t.model_id, t.chunking_id, t.channel, t.call_id, t.text
            from raw.transcripts t
            where not exists (
                select 1 from raw.redacted_transcripts r
                where r.sha256 = t.sha256 and r.asr_model_id = t.model_id and r.chunking_id = t.chunking_id
                  and r.channel = t.channel and r.redactor_version = %s)
+             and {shard.sql("t.sha256")}
            order by t.sha256, t.model_id, t.chunking_id""",
         [version],
     ).fetchall()
@@ -84,33 +75,27 @@ def redactor_for(settings: Settings) -> AbstractContextManager[Redactor]:
     return borrowed(("redactor", REDACTOR_VERSION, *options.items()), lambda: Redactor(**options))
 
 
-@task(name="redact-transcripts", cache_policy=NONE, **STAGE_RETRIES)
-def redact_transcripts(database_url: str, settings: Settings, shard: Shard = WHOLE) -> RedactionResult:
-    with stage_lock(database_url, f"redact-transcripts:{shard}"):
-        return _redact_pending(database_url, settings, shard)
-
-
-def _redact_pending(database_url: str, settings: Settings, shard: Shard) -> RedactionResult:
+@stage_task("redact-transcripts")
+def redact_transcripts(database_url: str, settings: Settings, shard: Shard) -> StageResult:
     from inference.redaction import REDACTOR_VERSION
 
-    logger = get_run_logger()
     meter = StageMeter("redaction")
     vault = open_vault(database_url, settings)
     with psycopg.connect(database_url) as conn:
-        groups = {key: c for key, c in _pending(conn, REDACTOR_VERSION).items() if shard.holds(key[0])}
-        done_before = sum(
-            1
-            for (sha,) in conn.execute(
-                "select distinct sha256 from raw.redacted_transcripts where redactor_version = %s",
-                [REDACTOR_VERSION],
-            )
-            if shard.holds(sha)
-        )
+        groups = _pending(conn, REDACTOR_VERSION, shard)
+        (done_before,) = conn.execute(
+            "select count(distinct sha256) from raw.redacted_transcripts "
+            f"where redactor_version = %s and {shard.sql('sha256')}",
+            [REDACTOR_VERSION],
+        ).fetchone()
     if not groups:
-        logger.info(
-            "redaction (%s): nothing new, %d recordings already redacted", REDACTOR_VERSION, done_before
+        return finish(
+            meter,
+            "redaction (%s): nothing new, %d recordings already redacted",
+            REDACTOR_VERSION,
+            done_before,
+            skipped=done_before,
         )
-        return RedactionResult("redaction", 0, done_before, 0, meter.done(done_before))
     total_entities = 0
     with (
         redactor_for(settings) as redactor,
@@ -144,12 +129,16 @@ def _redact_pending(database_url: str, settings: Settings, shard: Shard) -> Reda
                 copy_rows(conn, "raw.redacted_transcripts", REDACTED_COLUMNS, rows)
             meter.observe(time.perf_counter() - started)
             advance()
-    logger.info(
+    return finish(
+        meter,
         "redaction (%s): %d recordings redacted, %d entities replaced, %d already redacted",
         REDACTOR_VERSION,
         len(groups),
         total_entities,
         done_before,
+        processed=len(groups),
+        skipped=done_before,
+        counts={"entities": total_entities},
+        redactor=REDACTOR_VERSION,
+        entities=total_entities,
     )
-    telemetry = meter.done(done_before, redactor=REDACTOR_VERSION, entities=total_entities)
-    return RedactionResult("redaction", len(groups), done_before, total_entities, telemetry)

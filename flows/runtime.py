@@ -127,6 +127,15 @@ class Shard:
             return True
         return int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) % self.count == self.index
 
+    def sql(self, key: str) -> str:
+        """The SQL condition that keeps this shard's rows, ``key`` a text column or expression of the
+        query: the same hash as :meth:`holds`, so a stage selects its shard in the database."""
+        if self.count <= 1:
+            return "true"
+        digest = f"left(encode(sha256(convert_to({key}, 'UTF8')), 'hex'), 12)"
+        # mod(), not %: the condition goes into queries with %s parameters
+        return f"(mod(('x' || {digest})::bit(48)::bigint, {int(self.count)}) = {int(self.index)})"
+
     @property
     def fanned_out(self) -> bool:
         """Several shards run at once: each works in its own process, without a pool of its own."""

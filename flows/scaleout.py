@@ -9,10 +9,7 @@ stage never overlap and their results add up to what one task would have done.
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from flows.config import Settings
-from flows.telemetry import combine
 
 
 def shard_count(settings: Settings) -> int:
@@ -51,24 +48,3 @@ def make_task_runner(settings: Settings):
             "CALLAUDIT_TASK_RUNNER=ray needs prefect-ray: pip install -e '.[ray]' (not in the default lock)"
         ) from exc
     return RayTaskRunner(address=settings.cluster_address) if settings.cluster_address else RayTaskRunner()
-
-
-def merge_results(results: list):
-    """The shards' results of one stage as one result of the same type: counts summed, names kept,
-    telemetry combined (wall time first start → last finish)."""
-    if len(results) == 1:
-        return results[0]
-    first = results[0]
-    values = {}
-    for f in fields(first):
-        items = [getattr(r, f.name) for r in results]
-        if f.name == "telemetry":
-            parts = [t for t in items if t is not None]
-            values[f.name] = combine(parts[0].stage, parts) if parts else None
-        elif isinstance(items[0], bool):
-            values[f.name] = all(items)
-        elif isinstance(items[0], int | float):
-            values[f.name] = sum(items)
-        else:
-            values[f.name] = next((i for i in items if i is not None), None)
-    return type(first)(**values)

@@ -7,25 +7,24 @@ transcripts are written as it comes back, so a run killed in the middle keeps th
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, nullcontext
-from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
 import psycopg
 import soundfile
-from prefect import get_run_logger, task
-from prefect.cache_policies import NONE
 
 from flows.config import Settings
 from flows.db import write_stage
 from flows.progress import progress_bar
 from flows.rejects import Reject
-from flows.runtime import GPU_LIMIT, STAGE_RETRIES, WHOLE, Shard, limited, stage_lock
+from flows.runtime import GPU_LIMIT, Shard, limited
+from flows.stage import StageResult, finish, stage_task
 from flows.storage import AudioRoots
-from flows.telemetry import StageMeter, StageTelemetry
+from flows.telemetry import StageMeter
 
 TRANSCRIPT_COLUMNS = (
     "sha256",
@@ -49,16 +48,6 @@ SEGMENT_COLUMNS = (
     "confidence",
 )
 _WORKER: dict = {}
-
-
-@dataclass
-class TranscriptionResult:
-    stage: str
-    processed: int
-    skipped: int
-    rejected: int
-    model_id: str | None
-    telemetry: StageTelemetry | None = None
 
 
 def asr_lm(settings: Settings) -> str | None:
@@ -182,28 +171,24 @@ def _rows(
     return transcript_rows, segment_rows
 
 
-@task(name="transcribe", cache_policy=NONE, **STAGE_RETRIES)
-def transcribe(database_url: str, settings: Settings, shard: Shard = WHOLE) -> TranscriptionResult:
-    with stage_lock(database_url, f"transcribe:{shard}"):
-        return _transcribe_pending(database_url, settings, shard)
-
-
-def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> TranscriptionResult:
+@stage_task("transcribe")
+def transcribe(database_url: str, settings: Settings, shard: Shard) -> StageResult:
     from inference.asr import model_id_for
     from inference.devices import resolve_device
 
-    logger = get_run_logger()
     meter = StageMeter("transcription")
     config = asr_config(settings)
     if config.model.endswith(".nemo") and not Path(config.model).exists():
-        logger.warning(
-            "no ASR model at %s: transcription skipped (make one: callaudit asr train)", config.model
+        return finish(
+            meter,
+            "no ASR model at %s: transcription skipped (make one: callaudit asr train)",
+            config.model,
+            level=logging.WARNING,
         )
-        return TranscriptionResult("transcription", 0, 0, 0, None, meter.done())
     model_id = model_id_for(config)
     with psycopg.connect(database_url) as conn:
         todo = conn.execute(
-            """with latest as (
+            f"""with latest as (
                    select distinct on (sha256) sha256, speech_onset_s
                    from raw.audio_analysis order by sha256, analysed_at desc, detector_version desc
                )
@@ -212,21 +197,26 @@ def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> 
                       (select min(c.call_id) from raw.calls c where c.audio_path = f.audio_path)
                from raw.audio_files f
                join latest on latest.sha256 = f.sha256
-               where latest.speech_onset_s is not null
+               where latest.speech_onset_s is not null and {shard.sql("f.sha256")}
                  and not exists (select 1 from raw.transcripts t where t.sha256 = f.sha256
                                  and t.model_id = %s and t.chunking_id = %s)
                order by f.sha256, f.audio_path""",
             [model_id, config.chunking_id],
         ).fetchall()
-        with_speech = conn.execute(
-            "select distinct sha256 from raw.audio_analysis where speech_onset_s is not null"
-        ).fetchall()
-        todo = [row for row in todo if shard.holds(row[0])]
+        (with_speech,) = conn.execute(
+            "select count(distinct sha256) from raw.audio_analysis "
+            f"where speech_onset_s is not null and {shard.sql('sha256')}"
+        ).fetchone()
         speech = _stored_speech(conn, [row[0] for row in todo])
-    with_speech = sum(1 for (sha,) in with_speech if shard.holds(sha))
     if not todo:
-        logger.info("transcription (%s): nothing new, %d already transcribed", model_id, with_speech)
-        return TranscriptionResult("transcription", 0, with_speech, 0, model_id, meter.done(with_speech))
+        return finish(
+            meter,
+            "transcription (%s): nothing new, %d already transcribed",
+            model_id,
+            with_speech,
+            skipped=with_speech,
+            model_id=model_id,
+        )
     roots = AudioRoots(settings)
     jobs, call_ids, paths = [], {}, {}
     for sha, audio_path, root_uri, etag, size, onset, call_id in todo:
@@ -280,13 +270,18 @@ def _transcribe_pending(database_url: str, settings: Settings, shard: Shard) -> 
             )
             rejected += len(rejects)
     done = len(jobs) - rejected
-    logger.info(
+    return finish(
+        meter,
         "transcription (%s, shard %s): %d transcribed, %d already known, %d quarantined",
         model_id,
         shard,
         done,
         with_speech - len(todo),
         rejected,
+        processed=done,
+        skipped=with_speech - len(todo),
+        rejected=rejected,
+        model_id=model_id,
+        model=model_id,
+        device="cuda" if on_gpu else "cpu",
     )
-    telemetry = meter.done(with_speech - len(todo), model=model_id, device="cuda" if on_gpu else "cpu")
-    return TranscriptionResult("transcription", done, with_speech - len(todo), rejected, model_id, telemetry)

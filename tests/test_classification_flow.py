@@ -70,7 +70,7 @@ def test_redaction_replaces_names_and_keeps_them_only_in_the_vault(
 ) -> None:
     from synth.phrases import AGENT_NAMES, CUSTOMER_NAMES
 
-    assert redacted.processed == len(transcripts) and redacted.entities > 0
+    assert redacted.processed == len(transcripts) and redacted.counts["entities"] > 0
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("select sha256, text, entities from raw.redacted_transcripts").fetchall()
     assert len(rows) == len(transcripts)
@@ -128,14 +128,14 @@ def test_remote_route_gets_only_redacted_text(remote_run, fake_llm, database_url
     with psycopg.connect(database_url) as conn:
         asked = conn.execute("select count(*) from raw.redacted_transcripts where length(trim(text)) > 0")
         asked = asked.fetchone()[0]
-    assert remote_run.processed == asked and remote_run.failed == 0
+    assert remote_run.processed == asked and remote_run.counts["failed"] == 0
     # recordings whose redacted words are identical share one request: asked once, paid once
     with psycopg.connect(database_url) as conn:
         distinct = conn.execute(
             "select count(distinct request_key), count(*) from raw.classifications where model = 'remote'"
         ).fetchone()
-    assert distinct == (remote_run.requests, asked) and remote_run.requests < asked
-    assert server.counters.requests >= remote_run.requests
+    assert distinct == (remote_run.counts["requests"], asked) and remote_run.counts["requests"] < asked
+    assert server.counters.requests >= remote_run.counts["requests"]
     values = {v for mapping in vault_values(database_url).values() for v in mapping.values() if len(v) > 2}
     assert values
     bodies = server.bodies()
@@ -159,7 +159,7 @@ def test_invented_content_is_stored_untrusted_with_its_audit(remote_run, databas
             "where model = 'remote'"
         ).fetchone()[0]
     # one answer invented an id: every recording that shared its request is untrusted, nothing else
-    assert requests == 1 and remote_run.untrusted == untrusted >= 1
+    assert requests == 1 and remote_run.counts["untrusted"] == untrusted >= 1
     assert confidences == 0  # an LLM route gives no probability: only the audit decides its trust
     assert ("id", "CMD-9999999") in {(k, v) for k, v in audit}
     assert set(statuses) == {"ok"}
@@ -181,7 +181,7 @@ def test_offline_default_route_agrees_with_the_truth(redacted, transcripts: dict
     from flows.classify import classify_calls
 
     result = classify_calls(database_url, settings())
-    assert result.processed > 0 and result.failed == 0
+    assert result.processed > 0 and result.counts["failed"] == 0
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "select sha256, call_type from raw.classifications where model = 'classifier'"

@@ -291,14 +291,14 @@ def test_each_llm_request_is_recorded_before_it_is_sent_and_never_paid_twice(
     server, path = witness
     settings = Settings(llm_config=path, llm_model="remote")
     first = classify_calls(database_url, settings)
-    assert first.requests > 1 and len(server.requests) == first.requests
-    assert all(server.recorded_first) and len(server.recorded_first) == first.requests
+    assert first.counts["requests"] > 1 and len(server.requests) == first.counts["requests"]
+    assert all(server.recorded_first) and len(server.recorded_first) == first.counts["requests"]
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "select sends, unanswered_resends, answered_at is not null from raw.llm_requests "
             "where model = 'remote'"
         ).fetchall()
-        assert len(rows) == first.requests and set(rows) == {(1, 0, True)}
+        assert len(rows) == first.counts["requests"] and set(rows) == {(1, 0, True)}
         # a run dies after sending one request and before storing its answer
         (lost,) = conn.execute(
             "select request_key from raw.llm_requests where model = 'remote' order by request_key limit 1"
@@ -308,9 +308,10 @@ def test_each_llm_request_is_recorded_before_it_is_sent_and_never_paid_twice(
         conn.execute("delete from raw.llm_calls where request_key = %s and model = 'remote'", [lost])
     sent_before = len(server.requests)
     resumed = classify_calls(database_url, settings)
-    assert resumed.requests == 1 and resumed.resent == 1 and len(server.requests) == sent_before + 1
+    assert resumed.counts["requests"] == 1 and resumed.counts["resent"] == 1
+    assert len(server.requests) == sent_before + 1
     again = classify_calls(database_url, settings)  # every answer stored: nothing is asked again
-    assert again.requests == 0 and len(server.requests) == sent_before + 1
+    assert again.counts["requests"] == 0 and len(server.requests) == sent_before + 1
     with psycopg.connect(database_url) as conn:
         counts = {
             key: (sends, resends)

@@ -1,17 +1,17 @@
-"""The pure parts of operations: telemetry arithmetic, shards, merging shard results, the sensor's choice
-of days and the backfill's range."""
+"""The small parts of operations: telemetry arithmetic, shards (in Python and in SQL), merging shard
+results, the sensor's choice of days and the backfill's range."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
+import psycopg
 import pytest
 
 from flows.arrivals import Arrival, days_to_audit
 from flows.backfill import MAX_DAYS, days_between
 from flows.runtime import Shard
-from flows.scaleout import merge_results
+from flows.stage import StageResult, merge_results
 from flows.telemetry import StageMeter, StageTelemetry, combine
 
 T0 = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
@@ -62,27 +62,38 @@ def test_shards_partition_the_keys() -> None:
 
 
 def test_merged_shard_results_add_counts_and_keep_names() -> None:
-    @dataclass
-    class Result:
-        stage: str
-        processed: int
-        cost_usd: float
-        model_id: str | None
-        telemetry: StageTelemetry | None = None
-
     merged = merge_results(
         [
-            Result("classification", 3, 0.5, None, telemetry("classification", 0, 1, [0.1] * 3)),
-            Result("classification", 4, 0.25, "m@1", telemetry("classification", 0, 2, [0.2] * 4)),
+            StageResult(
+                "classification", 3, 1, 0, None, {"tokens": 10, "cost_usd": 0.5},
+                telemetry("classification", 0, 1, [0.1] * 3),
+            ),
+            StageResult(
+                "classification", 4, 0, 2, "m@1", {"tokens": 5, "cost_usd": 0.25, "resent": 1},
+                telemetry("classification", 0, 2, [0.2] * 4),
+            ),
         ]
-    )
-    assert (merged.stage, merged.processed, merged.cost_usd, merged.model_id) == (
+    )  # fmt: skip
+    assert (merged.stage, merged.processed, merged.skipped, merged.rejected, merged.model_id) == (
         "classification",
         7,
-        0.75,
+        1,
+        2,
         "m@1",
     )
+    assert merged.counts == {"tokens": 15, "cost_usd": 0.75, "resent": 1}
     assert merged.telemetry.items == 7 and merged.telemetry.seconds == 2
+
+
+def test_a_shard_selects_the_same_items_in_sql_as_in_python(database_url: str) -> None:
+    """The stages select their shard's pending rows in SQL: the same hash as Shard.holds."""
+    keys = [f"{i:064x}" for i in range(300)] + ["C000001", "é-ü"]
+    with psycopg.connect(database_url) as conn:
+        for shard in (Shard(0, 3), Shard(2, 3), Shard(1, 2), Shard()):
+            rows = conn.execute(
+                f"select k from unnest(%s::text[]) as k where {shard.sql('k')}", [keys]
+            ).fetchall()
+            assert [k for (k,) in rows] == [k for k in keys if shard.holds(k)]
 
 
 def test_the_sensor_audits_new_manifest_days_and_the_latest_day_for_new_calls() -> None:
