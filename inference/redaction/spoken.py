@@ -12,11 +12,6 @@ from dataclasses import dataclass
 
 from inference.text import NUMBER_WORDS, strip_accents_aligned
 
-
-def _seq(text: str) -> list[str]:
-    return text.split()
-
-
 _VALUE_KINDS = frozenset({"zero", "unit", "teen", "tens", "hundred", "thousand"})
 _LONE_SKIP = frozenset({"un", "une", "one", "oh"})
 
@@ -236,7 +231,10 @@ _NUMBER_TOKEN_RE = {
     )
     for lang, lex in NUMBER_WORDS.items()
 }
-_TLDS = frozenset(_seq("com fr ma net org io co uk eu be de es ca us info biz me edu gov"))
+_TLDS = frozenset({
+    "com", "fr", "ma", "net", "org", "io", "co", "uk", "eu", "be", "de", "es", "ca", "us", "info", "biz",
+    "me", "edu", "gov",
+})  # fmt: skip
 
 
 def _email_item(text: str, tokens: Sequence[_Tok], i: int) -> tuple[str, str, int]:
