@@ -55,14 +55,15 @@ def request_key(messages: list[dict[str, str]]) -> str:
 
 
 def _latest_redacted(conn: psycopg.Connection) -> list[tuple]:
-    """Per recording, the newest redacted whole-call transcript (dialogue of stereo, else the mix)."""
+    """Per recording, the current redacted whole-call transcript (raw.current_redacted_transcripts), with
+    its vault tokens."""
     return conn.execute(
-        """select distinct on (r.sha256) r.sha256, r.call_id, r.text,
+        """select r.sha256, r.call_id, r.text,
                   (select coalesce(array_agg(v.token), '{}')
                    from vault.pii_tokens v where v.sha256 = r.sha256)
-           from raw.redacted_transcripts r
-           where r.channel in ('dialogue', 'mix') and length(trim(r.text)) > 0
-           order by r.sha256, r.created_at desc, r.channel"""
+           from raw.current_redacted_transcripts r
+           where length(trim(r.text)) > 0
+           order by r.sha256"""
     ).fetchall()
 
 

@@ -31,18 +31,17 @@ TABLE_DIMENSION = 384  # raw.transcript_embeddings.embedding is vector(384) (sql
 
 @stage_task("embed-transcripts")
 def embed_transcripts(database_url: str, settings: Settings, shard: Shard) -> StageResult:
-    """Embed the shard's newest redacted whole-call transcripts; ``counts["texts_embedded"]``: the distinct
-    texts encoded (identical texts share one vector)."""
+    """Embed the shard's current redacted whole-call transcripts (raw.current_redacted_transcripts);
+    ``counts["texts_embedded"]``: the distinct texts encoded (identical texts share one vector)."""
     from inference.embeddings import Embedder, EmbeddingConfig, model_id_for, text_hash
 
     meter = StageMeter("embeddings")
     with psycopg.connect(database_url) as conn:
         latest = conn.execute(
-            f"""select distinct on (r.sha256) r.sha256, r.call_id, r.text
-               from raw.redacted_transcripts r
-               where r.channel in ('dialogue', 'mix') and length(trim(r.text)) > 0
-                 and {shard.sql("r.sha256")}
-               order by r.sha256, r.created_at desc, r.channel"""
+            f"""select r.sha256, r.call_id, r.text
+               from raw.current_redacted_transcripts r
+               where length(trim(r.text)) > 0 and {shard.sql("r.sha256")}
+               order by r.sha256"""
         ).fetchall()
         stored = dict(
             conn.execute(

@@ -204,11 +204,7 @@ def score(database_url: str, labelled: Path) -> dict[str, Any]:
         calls = conn.execute(
             """select a.call_id, a.outcome, a.call_type, a.classification_trusted, t.text
                from marts.call_attempts a
-               left join lateral (
-                   select text from raw.transcripts t
-                   where t.sha256 = a.audio_sha256 and t.channel in ('dialogue', 'mix')
-                   order by t.created_at desc, t.channel limit 1
-               ) t on true"""
+               left join raw.current_transcripts t on t.sha256 = a.audio_sha256"""
         ).fetchall()
         conversations = conn.execute("select * from marts.call_conversations").fetchall()
     return {

@@ -112,14 +112,10 @@ def _speech_per_channel(spans: Spans | None, channels: int) -> tuple | None:
 def _stored_speech(conn: psycopg.Connection, shas: list[str]) -> dict[str, Spans]:
     """The newest analysis' spans of speech of each recording in ``shas``."""
     rows = conn.execute(
-        """with latest as (
-               select distinct on (sha256) sha256, detector_version
-               from raw.audio_analysis where sha256 = any(%s)
-               order by sha256, analysed_at desc, detector_version desc
-           )
-           select s.sha256, s.channel, s.start_s, s.end_s
+        """select s.sha256, s.channel, s.start_s, s.end_s
            from raw.speech_segments s
-           join latest using (sha256, detector_version)
+           join raw.current_audio_analysis a using (sha256, detector_version)
+           where a.sha256 = any(%s)
            order by s.sha256, s.channel, s.start_s""",
         [shas],
     ).fetchall()
@@ -188,23 +184,19 @@ def transcribe(database_url: str, settings: Settings, shard: Shard) -> StageResu
     model_id = model_id_for(config)
     with psycopg.connect(database_url) as conn:
         todo = conn.execute(
-            f"""with latest as (
-                   select distinct on (sha256) sha256, speech_onset_s
-                   from raw.audio_analysis order by sha256, analysed_at desc, detector_version desc
-               )
-               select distinct on (f.sha256) f.sha256, f.audio_path, f.audio_root, f.etag, f.size_bytes,
-                      latest.speech_onset_s,
+            f"""select distinct on (f.sha256) f.sha256, f.audio_path, f.audio_root, f.etag, f.size_bytes,
+                      a.speech_onset_s,
                       (select min(c.call_id) from raw.calls c where c.audio_path = f.audio_path)
                from raw.audio_files f
-               join latest on latest.sha256 = f.sha256
-               where latest.speech_onset_s is not null and {shard.sql("f.sha256")}
+               join raw.current_audio_analysis a on a.sha256 = f.sha256
+               where a.speech_onset_s is not null and {shard.sql("f.sha256")}
                  and not exists (select 1 from raw.transcripts t where t.sha256 = f.sha256
                                  and t.model_id = %s and t.chunking_id = %s)
                order by f.sha256, f.audio_path""",
             [model_id, config.chunking_id],
         ).fetchall()
         (with_speech,) = conn.execute(
-            "select count(distinct sha256) from raw.audio_analysis "
+            "select count(*) from raw.current_audio_analysis "
             f"where speech_onset_s is not null and {shard.sql('sha256')}"
         ).fetchone()
         speech = _stored_speech(conn, [row[0] for row in todo])

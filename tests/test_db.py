@@ -76,3 +76,48 @@ def test_a_connection_lost_during_a_run_says_to_run_again_not_to_check_the_url(s
         psycopg.connect("postgresql://nobody@127.0.0.1:1/none", connect_timeout=2)
     assert "Check DATABASE_URL" in database_error(refused.value)
     assert "lost during the run" not in database_error(refused.value)
+
+
+def test_the_current_row_of_a_recording_is_the_one_stages_and_marts_use(database_url: str) -> None:
+    """raw.current_* (sql/014): the newest analysis, the newest whole-call transcript, the newest redaction
+    of *that* transcript (not a newer redaction of an older model's transcript), the newest classification."""
+    sha = "view-test-recording"
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "insert into raw.audio_analysis (sha256, detector_version, outcome, outcome_confidence, "
+            "ring_bursts, voicemail_beeps, sit_tones, analysed_at) values "
+            "(%s, 'tones-1', 'answered', 1, 1, 0, 0, '2026-11-01'), "
+            "(%s, 'tones-2', 'voicemail', 1, 2, 1, 0, '2026-11-02')",
+            [sha, sha],
+        )
+        conn.execute(
+            "insert into raw.transcripts (sha256, model_id, chunking_id, channel, text, created_at) values "
+            "(%s, 'old', 'c', 'dialogue', 'old words', '2026-11-01'), "
+            "(%s, 'new', 'c', 'agent', 'agent only', '2026-11-03'), "
+            "(%s, 'new', 'c', 'dialogue', 'new words', '2026-11-02')",
+            [sha, sha, sha],
+        )
+        conn.execute(
+            "insert into raw.redacted_transcripts (sha256, asr_model_id, chunking_id, channel, "
+            "redactor_version, text, entities, created_at) values "
+            "(%s, 'new', 'c', 'dialogue', 'pii-1', 'new words', 0, '2026-11-02'), "
+            "(%s, 'old', 'c', 'dialogue', 'pii-2', 'old words', 0, '2026-11-05')",
+            [sha, sha],
+        )
+        conn.execute(
+            "insert into raw.classifications "
+            "(sha256, model, prompt_version, request_key, is_trusted, created_at) values"
+            "  (%s, 'a', 'p1', 'k1', true, '2026-11-01'), (%s, 'b', 'p1', 'k2', true, '2026-11-04')",
+            [sha, sha],
+        )
+        current = conn.execute(
+            """select a.detector_version, t.model_id, t.channel, r.asr_model_id, r.redactor_version, c.model
+               from raw.current_audio_analysis a
+               join raw.current_transcripts t using (sha256)
+               join raw.current_redacted_transcripts r using (sha256)
+               join raw.current_classifications c using (sha256)
+               where a.sha256 = %s""",
+            [sha],
+        ).fetchall()
+        conn.rollback()
+    assert current == [("tones-2", "new", "dialogue", "new", "pii-1", "b")]

@@ -1,5 +1,5 @@
--- One audio analysis per recording: the newest (a recording analysed again by a new detector version
--- keeps its older rows in raw).
+-- One audio analysis per recording: the current one (raw.current_audio_analysis, the same choice the
+-- transcription stage makes; a recording analysed again by a new detector version keeps its older rows).
 
 with
 
@@ -9,11 +9,20 @@ audio_analysis as (
 
 ),
 
+current_analysis as (
+
+    select * from {{ ref('stg_raw__current_audio_analysis') }}
+
+),
+
 final as (
 
-    select distinct on (audio_sha256) *
+    select audio_analysis.*
+
     from audio_analysis
-    order by audio_sha256, analysed_at desc, detector_version desc
+    inner join current_analysis
+        on audio_analysis.audio_sha256 = current_analysis.audio_sha256
+        and audio_analysis.detector_version = current_analysis.detector_version
 
 )
 

@@ -50,35 +50,59 @@ duplicates as (
 
 ),
 
+current_transcripts as (
+
+    select * from {{ ref('stg_raw__current_transcripts') }}
+
+),
+
+current_redacted as (
+
+    select * from {{ ref('stg_raw__current_redacted_transcripts') }}
+
+),
+
+current_classifications as (
+
+    select * from {{ ref('stg_raw__current_classifications') }}
+
+),
+
 latest_transcript as (
 
-    -- the whole call: the merged dialogue of a stereo recording, else the mono mix
-    select distinct on (audio_sha256) *
+    -- the whole call (the merged dialogue of a stereo recording, else the mono mix) the stages chose
+    select transcripts.*
     from transcripts
-    where transcript_channel in ('dialogue', 'mix')
-    order by audio_sha256, transcribed_at desc, transcript_channel
+    inner join current_transcripts
+        on transcripts.audio_sha256 = current_transcripts.audio_sha256
+        and transcripts.asr_model_id = current_transcripts.asr_model_id
+        and transcripts.asr_chunking_id = current_transcripts.asr_chunking_id
+        and transcripts.transcript_channel = current_transcripts.transcript_channel
 
 ),
 
 latest_redacted as (
 
-    -- the redaction of the whole-call transcript chosen above (same ASR model), newest redactor first
-    select distinct on (redacted_transcripts.audio_sha256) redacted_transcripts.*
+    -- the redaction of that transcript the classification and embedding stages read
+    select redacted_transcripts.*
     from redacted_transcripts
-    inner join latest_transcript
-        on redacted_transcripts.audio_sha256 = latest_transcript.audio_sha256
-        and redacted_transcripts.asr_model_id = latest_transcript.asr_model_id
-        and redacted_transcripts.asr_chunking_id = latest_transcript.asr_chunking_id
-        and redacted_transcripts.transcript_channel = latest_transcript.transcript_channel
-    order by redacted_transcripts.audio_sha256, redacted_transcripts.redacted_at desc
+    inner join current_redacted
+        on redacted_transcripts.audio_sha256 = current_redacted.audio_sha256
+        and redacted_transcripts.asr_model_id = current_redacted.asr_model_id
+        and redacted_transcripts.asr_chunking_id = current_redacted.asr_chunking_id
+        and redacted_transcripts.transcript_channel = current_redacted.transcript_channel
+        and redacted_transcripts.redactor_version = current_redacted.redactor_version
 
 ),
 
 latest_classification as (
 
-    select distinct on (audio_sha256) *
+    select classifications.*
     from classifications
-    order by audio_sha256, classified_at desc, classifier_model, prompt_version desc
+    inner join current_classifications
+        on classifications.audio_sha256 = current_classifications.audio_sha256
+        and classifications.classifier_model = current_classifications.classifier_model
+        and classifications.prompt_version = current_classifications.prompt_version
 
 ),
 
