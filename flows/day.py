@@ -1,5 +1,6 @@
 """The audited day: its default (yesterday in the deployment's time zone, the one definition the CLI and
-the flows share), the manifests' day marker of the input contract, and the ``--prefix`` selection."""
+the flows share) and the ``--prefix`` selection. The marts carry each order's day as ``listed_on`` (the
+date in its manifest's file name)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,3 @@ def parse_prefixes(prefix: str | list[str] | None) -> list[str] | None:
     items = prefix if isinstance(prefix, list) else prefix.split(",")
     cleaned = [p.strip().upper() for p in items if p and p.strip()]
     return cleaned or None
-
-
-def day_file_marker(day: dt.date) -> str:
-    """What the source file of an order listed for ``day`` contains: ``_<YYYYMMDD>.`` (input contract)."""
-    return f"%\\_{day:%Y%m%d}.%"

@@ -4,8 +4,8 @@
 The report only reads the marts (``marts.order_compliance`` and ``marts.call_attempts``, the columns an
 analyst sees): every rule's result, the verdict, ``needs_review`` and the reasons are the marts' values,
 copied, never re-evaluated. The summary counts those values. The day's orders are those listed in the day's
-manifests (their ``source_file`` carries ``_<YYYYMMDD>.``), as in the daily flow's summary; the previous
-audited day is the latest earlier manifest day the marts hold orders from.
+manifests (``listed_on``, the date in the manifest's file name), as in the daily flow's summary; the
+previous audited day is the latest earlier manifest day the marts hold orders from.
 
 Phone numbers: the analyst marts carry the customer as a keyed pseudonym (``client_pseudonym``) and the
 technician's line (``caller_number``) as plain E.164 digits. A file travels further than a database login,
@@ -40,7 +40,6 @@ from prefect.cache_policies import NONE
 from psycopg.rows import dict_row
 
 from flows.config import Settings, get_settings
-from flows.day import day_file_marker
 from flows.runtime import IO_RETRIES
 
 FORMATS = ("xlsx", "csv")
@@ -116,7 +115,7 @@ SUMMARY_COLUMNS = (
 ORDERS_SQL = """
 select {columns}
 from marts.order_compliance
-where source_file like %(marker)s {prefix_filter}
+where listed_on = %(day)s {prefix_filter}
 order by order_type, offer, order_id
 """
 
@@ -124,7 +123,7 @@ ATTEMPTS_SQL = """
 select {columns}
 from marts.call_attempts
 where order_key in (
-    select order_key from marts.order_compliance where source_file like %(marker)s {prefix_filter}
+    select order_key from marts.order_compliance where listed_on = %(day)s {prefix_filter}
 )
 order by order_type, offer, order_id, attempt_number
 """
@@ -136,14 +135,12 @@ select array_remove(array_agg(distinct asr_model_id), null) as asr,
        array_remove(array_agg(distinct detector_version), null) as detector
 from marts.call_attempts
 where order_key in (
-    select order_key from marts.order_compliance where source_file like %(marker)s {prefix_filter}
+    select order_key from marts.order_compliance where listed_on = %(day)s {prefix_filter}
 )
 """
 
 PREVIOUS_DAY_SQL = """
-select max(to_date(substring(source_file from '_([0-9]{{8}})\\.[^/]*$'), 'YYYYMMDD'))
-from marts.order_compliance
-where to_date(substring(source_file from '_([0-9]{{8}})\\.[^/]*$'), 'YYYYMMDD') < %(day)s {prefix_filter}
+select max(listed_on) from marts.order_compliance where listed_on < %(day)s {prefix_filter}
 """
 
 
@@ -260,7 +257,7 @@ def read_report(database_url: str, day: dt.date, prefixes: list[str] | None = No
 
         def select(sql: str, keys: list[str], on: dt.date) -> list[dict[str, Any]]:
             query = sql.format(columns=", ".join(keys), prefix_filter=where)
-            return cur.execute(query, {"marker": day_file_marker(on), **params}).fetchall()
+            return cur.execute(query, {"day": on, **params}).fetchall()
 
         orders = select(ORDERS_SQL, order_keys, day)
         attempts = select(ATTEMPTS_SQL, attempt_keys, day)
@@ -270,7 +267,7 @@ def read_report(database_url: str, day: dt.date, prefixes: list[str] | None = No
         previous_day = next(iter(previous_day.values())) if previous_day else None
         previous = select(ORDERS_SQL, order_keys, previous_day) if previous_day else []
         models_sql = MODELS_SQL.format(prefix_filter=where)
-        found = cur.execute(models_sql, {"marker": day_file_marker(day), **params})
+        found = cur.execute(models_sql, {"day": day, **params})
         asr, classifier, prompt, detector = found.fetchone().values()
     # array_agg over a day without attempts (or without inference yet) is null
     models = {

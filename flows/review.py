@@ -41,7 +41,6 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from flows.config import Settings
-from flows.day import day_file_marker
 from flows.storage import AudioRoots
 
 REVIEWER_ROLE = "callaudit_reviewer"
@@ -155,7 +154,7 @@ QUEUE_SQL = """
 select order_type, order_id, motif_key, expected_branch, suspended_on, attempts, compliant, machine_compliant,
        needs_review, review_reason, is_second_look_needed, decided_by, reasons_text
 from marts.order_compliance o
-where (%(marker)s::text is null or source_file like %(marker)s)
+where (%(day)s::date is null or listed_on = %(day)s)
   and (%(branch)s::text is null or expected_branch = %(branch)s)
   and (%(motif)s::text is null or motif_key = %(motif)s)
   and (%(line)s::text is null or exists (
@@ -174,7 +173,7 @@ async def queue(request: Request) -> Response:
     q = request.query_params
     day = q.get("day") or None
     filters = {
-        "marker": day_file_marker(dt.date.fromisoformat(day)) if day else None,
+        "day": dt.date.fromisoformat(day) if day else None,
         "branch": q.get("branch") or None,
         "motif": q.get("motif") or None,
         "line": q.get("line") or None,

@@ -13,7 +13,6 @@ import psycopg
 from prefect import task
 from prefect.cache_policies import NONE
 
-from flows.day import day_file_marker
 from flows.runtime import IO_RETRIES
 from flows.telemetry import STAGE_RUN_COLUMNS, StageTelemetry, stage_run_rows, telemetry_table
 
@@ -90,19 +89,16 @@ class RunSummary:
 
 @task(name="summarize-verdicts", cache_policy=NONE, **IO_RETRIES)
 def summarize_verdicts(database_url: str, day: dt.date) -> list[VerdictRow]:
-    """The verdicts of the orders listed in ``day``'s manifests, per type and offer."""
+    """The verdicts of the orders listed in ``day``'s manifests, per type and offer: the dashboard mart's
+    rows of that day (marts.daily_compliance), added up."""
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            """select order_type, offer, count(*)::int,
-                      count(*) filter (where compliant)::int,
-                      count(*) filter (where not branch_ok)::int,
-                      count(*) filter (where not attempts_ok)::int,
-                      count(*) filter (where not gap_ok)::int,
-                      count(*) filter (where outcome_ok = false)::int,
-                      count(*) filter (where outcome_ok is null)::int,
-                      count(*) filter (where needs_review)::int
-               from marts.order_compliance where source_file like %s group by 1, 2 order by 1, 2""",
-            [day_file_marker(day)],
+            """select order_type, offer, sum(orders)::int, sum(compliant_orders)::int,
+                      sum(branch_failed_orders)::int, sum(attempts_failed_orders)::int,
+                      sum(gap_failed_orders)::int, sum(outcome_failed_orders)::int,
+                      sum(outcome_pending_orders)::int, sum(needs_review_orders)::int
+               from marts.daily_compliance where listed_on = %s group by 1, 2 order by 1, 2""",
+            [day],
         ).fetchall()
     return [VerdictRow(*r) for r in rows]
 
@@ -132,16 +128,13 @@ def break_down_verdicts(database_url: str, day: dt.date) -> Breakdown:
     totals (every order has exactly one branch row)."""
     with psycopg.connect(database_url) as conn:
         previous = _previous_audit(conn, day)
-        query = """select dimension, value, count(*)::int, count(*) filter (where compliant)::int
-                   from marts.order_compliance, lateral (
+        query = """select dimension, value, sum(orders)::int, sum(compliant_orders)::int
+                   from marts.daily_compliance, lateral (
                        values ('branch', expected_branch), ('motif', motif_key)
                    ) as d(dimension, value)
-                   where source_file like %s group by 1, 2 order by 1, 2"""
-        today = conn.execute(query, [day_file_marker(day)]).fetchall()
-        before = {
-            (d, v): (n, ok)
-            for d, v, n, ok in (conn.execute(query, [day_file_marker(previous)]) if previous else [])
-        }
+                   where listed_on = %s group by 1, 2 order by 1, 2"""
+        today = conn.execute(query, [day]).fetchall()
+        before = {(d, v): (n, ok) for d, v, n, ok in (conn.execute(query, [previous]) if previous else [])}
     rows = [
         BreakdownRow(d, v or "(unknown)", n, ok, *before.get((d, v), (None, None))) for d, v, n, ok in today
     ]
@@ -240,9 +233,9 @@ def publish_artifacts(database_url: str, summary: RunSummary) -> None:
     with psycopg.connect(database_url) as conn:
         failing = conn.execute(
             """select order_type, order_id, motif, attempts, reasons_text, expected_branch
-               from marts.order_compliance where not compliant and source_file like %s
+               from marts.order_compliance where not compliant and listed_on = %s
                order by order_type, order_id limit 1000""",
-            [day_file_marker(dt.date.fromisoformat(summary.day))],
+            [dt.date.fromisoformat(summary.day)],
         ).fetchall()
     create_markdown_artifact(
         key="daily-compliance-summary", markdown=summary_markdown(summary), description="Verdicts of the run"

@@ -117,19 +117,30 @@ def test_daily_compliance_adds_up_to_order_compliance(daily_run, database_url: s
     assert any(0 < r["compliant_pct"] < 100 for r in got)
 
 
-def test_daily_compliance_matches_the_runs_verdict_summary(daily_run, database_url: str) -> None:
-    """The dashboard and the run's own summary (Prefect artifact) tell the same story per type and offer."""
-    got = rows(
+def test_the_runs_verdict_summary_counts_the_orders_of_its_day(daily_run, database_url: str) -> None:
+    """The run's own summary (Prefect artifact, terminal table) reads the dashboard mart's rows of its day
+    (listed_on); counted here from order_compliance's verdicts per type and offer, it says the same."""
+    orders = rows(
         database_url,
-        """select order_type, offer, sum(orders) as orders, sum(compliant_orders) as compliant,
-                  sum(branch_failed_orders) as branch, sum(attempts_failed_orders) as attempts,
-                  sum(gap_failed_orders) as gap, sum(outcome_failed_orders) as outcome,
-                  sum(outcome_pending_orders) as pending, sum(needs_review_orders) as review
-           from marts.daily_compliance group by 1, 2""",
+        f"select * from marts.order_compliance where listed_on = '{daily_run.day}'",
     )
-    mart = {(r["order_type"], r["offer"]): tuple(r.values())[2:] for r in got}
+    counted: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 8)
+    for o in orders:
+        flags = (
+            True,
+            o["compliant"],
+            o["branch_ok"] is False,
+            o["attempts_ok"] is False,  # null: undecided, as in the marts' counts
+            o["gap_ok"] is False,
+            o["outcome_ok"] is False,
+            o["outcome_ok"] is None,
+            o["needs_review"],
+        )
+        row = counted[(o["order_type"], o["offer"])]
+        for k, flag in enumerate(flags):
+            row[k] += bool(flag)
     summary = {
-        (v.order_type, v.offer): (
+        (v.order_type, v.offer): [
             v.orders,
             v.compliant,
             v.branch_failed,
@@ -138,10 +149,11 @@ def test_daily_compliance_matches_the_runs_verdict_summary(daily_run, database_u
             v.outcome_failed,
             v.outcome_pending,
             v.needs_review,
-        )
+        ]
         for v in daily_run.verdicts
     }
-    assert mart == summary and len(summary) == 4
+    assert summary == dict(counted) and len(summary) == 4
+    assert sum(v.orders for v in daily_run.verdicts) == len(orders) > 0
 
 
 def test_attempt_timelines_recompute_from_call_attempts(daily_run, database_url: str) -> None:

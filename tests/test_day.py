@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.day import day_file_marker, parse_prefixes, yesterday
+from flows.day import parse_prefixes, yesterday
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Africa/Casablanca"])
@@ -21,11 +21,6 @@ def test_yesterday_is_the_day_before_today_where_the_deployment_is(zone: str) ->
 def test_zones_a_day_apart_give_different_yesterdays() -> None:
     # UTC+14 and UTC-11 are always on different calendar days
     assert yesterday("Pacific/Kiritimati") != yesterday("Pacific/Pago_Pago")
-
-
-def test_day_file_marker_matches_only_that_days_files() -> None:
-    marker = day_file_marker(dt.date(2026, 11, 20))
-    assert marker == "%\\_20261120.%"
 
 
 def test_prefixes() -> None:

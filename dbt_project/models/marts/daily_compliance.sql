@@ -1,5 +1,5 @@
--- Compliance by day for dashboards: one row per suspension day × order type × offer × expected branch ×
--- motif × technician line, with how many audited orders there were, how many were compliant and how many
+-- Compliance by day for dashboards: one row per audited day (the manifest's) × suspension day × order type
+-- × offer × expected branch × motif × technician line, with how many audited orders there were, how many were compliant and how many
 -- failed each rule. Every audited order is counted in exactly one row, so the rows add up to
 -- order_compliance.
 
@@ -33,6 +33,7 @@ orders_with_line as (
 aggregated as (
 
     select
+        listed_on,
         suspended_on,
         order_type,
         offer,
@@ -44,7 +45,7 @@ aggregated as (
         sum(attempts - counted_attempts)::integer as duplicate_attempts
 
     from orders_with_line
-    group by 1, 2, 3, 4, 5, 6
+    group by 1, 2, 3, 4, 5, 6, 7
 
 ),
 
@@ -53,6 +54,7 @@ final as (
     select
         concat_ws(
             '|',
+            listed_on,
             suspended_on,
             order_type,
             offer,
@@ -60,6 +62,7 @@ final as (
             coalesce(motif_key, '-'),
             coalesce(technician_line, '-')
         ) as daily_compliance_key,
+        listed_on,
         suspended_on,
         order_type,
         offer,

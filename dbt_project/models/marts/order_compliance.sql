@@ -262,7 +262,8 @@ verdicts as (
             null
         )::text[] || case when decided_duplicate_ok then '{}' else duplicate_notes::text[] end as reasons,
         listed_times,
-        source_file
+        source_file,
+        file_date as listed_on
 
     from flagged
 
