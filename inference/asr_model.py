@@ -39,7 +39,8 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
+def edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
+    """Levenshtein distance between two sequences: words (``text.split()``) or characters."""
     prev = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         cur = [i] + [0] * len(hyp)
@@ -54,8 +55,8 @@ def error_rates(refs: Sequence[str], hyps: Sequence[str]) -> dict[str, float]:
     words = chars = word_err = char_err = 0
     for ref, hyp in zip(refs, hyps, strict=True):
         r, h = normalize_text(ref), normalize_text(hyp)
-        word_err += _edit_distance(r.split(), h.split())
-        char_err += _edit_distance(list(r), list(h))
+        word_err += edit_distance(r.split(), h.split())
+        char_err += edit_distance(list(r), list(h))
         words += len(r.split())
         chars += len(r)
     return {"wer": word_err / max(words, 1), "cer": char_err / max(chars, 1), "n": float(len(refs))}
