@@ -169,6 +169,7 @@ def _run_checkpoint(connection_string: str, url: str, gx_dir: Path, audited_stat
             result_format={"result_format": "SUMMARY"},
         )
     )
+    retire_suites(context, {suite.name for suite in SUITES})
     result = checkpoint.run()
     # The Data Docs of this run, built once: the pages of its validation results and suites, then the
     # index. (GX's UpdateDataDocsAction builds the whole site, index included, once per suite, and the index
@@ -197,6 +198,19 @@ def _run_checkpoint(connection_string: str, url: str, gx_dir: Path, audited_stat
     return CheckpointReport(
         result.success and not failures, evaluated, failures, docs if docs.exists() else None
     )
+
+
+def retire_suites(context, current: set[str]) -> list[str]:
+    """Remove from the GX context the suites and validation definitions of tables the checkpoint no longer
+    validates (their checks are dbt tests now), so that the Data Docs list only the suites that run; the
+    validation results stored by earlier runs stay, as history. Returns the names removed."""
+    retired = sorted({d.name for d in context.validation_definitions.all()} - current)
+    for name in retired:
+        context.validation_definitions.delete(name)
+    stale_suites = sorted({s.name for s in context.suites.all()} - current)
+    for name in stale_suites:
+        context.suites.delete(name)
+    return sorted(set(retired) | set(stale_suites))
 
 
 def _describe(outcome) -> str:
