@@ -448,6 +448,12 @@ def _order_id(rng: np.random.Generator, order_type: str, used: set[str]) -> str:
             return oid
 
 
+def _call_id(day: date, number: int) -> str:
+    """The day's call numbering: ids of two days' exports never collide in one warehouse (a call id names
+    one call for good; a second data set numbered C000001… again would be quarantined as a collision)."""
+    return f"C{day:%Y%m%d}-{number:05d}"
+
+
 def new_client(rng: np.random.Generator, country_code: str, used: set[str]) -> str:
     while True:
         e164 = country_code + _national_number(rng)
@@ -550,12 +556,12 @@ def build_plan(
 
     calls.sort(key=lambda c: (c.start_utc, c.client_e164))
     for i, c in enumerate(calls, start=1):
-        c.call_id = f"C{i:06d}"
+        c.call_id = _call_id(day, i)
     if duplicates:
         dup_rng = np.random.default_rng([seed, day.toordinal(), orders, 6])
         dups = plan_duplicates(dup_rng, result_orders, calls, techs, tz, duplicate_count)
         for i, c in enumerate(dups, start=len(calls) + 1):
-            c.call_id = f"C{i:06d}"
+            c.call_id = _call_id(day, i)
         calls.extend(dups)
         result_orders = _mark_duplicated(result_orders, dups)
 

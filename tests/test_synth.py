@@ -495,6 +495,16 @@ def test_duplicates_leave_the_rest_of_the_plan_alone() -> None:
     assert build_plan(*args) == plan
 
 
+def test_two_days_of_one_seed_number_their_calls_apart() -> None:
+    """Two days' data sets of the same seed load into one warehouse: no call id names two calls."""
+    args = (SUITE_ORDERS, SUITE_SEED)
+    today = build_plan(*args, SUITE_DAY, "Africa/Casablanca", "212")
+    tomorrow = build_plan(*args, SUITE_DAY + timedelta(days=1), "Africa/Casablanca", "212")
+    ids = [c.call_id for c in today.calls]
+    assert len(set(ids)) == len(ids) and ids[0] == f"C{SUITE_DAY:%Y%m%d}-00001"
+    assert not set(ids) & {c.call_id for c in tomorrow.calls}
+
+
 def test_calls_csv_follows_the_plan_and_copies_are_reproducible(
     suite: tuple[Path, Rows, Rows], tmp_path: Path
 ) -> None:
