@@ -1,12 +1,12 @@
 """Near-duplicate calls with pgvector: HNSW scale, the shipped k-NN model, and accuracy on real embeddings.
 
 Everything it measures is the project's own: the embedded PostgreSQL + pgvector is started and stopped by
-``flows.db`` (``start_embedded``/``stop_embedded``, in a state folder of its own under /tmp, never the user's
-``.state``), the migrations of ``sql/`` make the tables (``raw.transcript_embeddings``, ``vector(384)``,
-and its HNSW index as migration 007 creates it), and the k-nearest-neighbour join is the dbt model
-``int_similar_transcripts`` as ``dbt compile`` writes it for the pipeline's vars (its upstream staging view
-built by ``dbt run``), run unchanged on the data loaded into the raw table. For each size (10k and 100k by
-default):
+``warehouse.db`` (``start_embedded``/``stop_embedded``, in a state folder of its own under /tmp, never the
+user's ``.state``), the migrations of ``sql/`` make the tables (``raw.transcript_embeddings``,
+``vector(384)``, and its HNSW index as migration 007 creates it), and the k-nearest-neighbour join is the dbt
+model ``int_similar_transcripts`` as ``dbt compile`` writes it for the pipeline's vars (its upstream staging
+view built by ``dbt run``), run unchanged on the data loaded into the raw table. For each size (10k and 100k
+by default):
 
 * scale, on synthetic unit vectors of the table's dimension clustered around 1,000 centres (plus 1% planted
   near-copies): COPY time, the build time of the migration's HNSW index with the default
@@ -98,11 +98,11 @@ class Shipped:
 
 @contextmanager
 def project_postgres() -> Iterator[str]:
-    """The project's embedded PostgreSQL + pgvector (``flows.db.start_embedded``) in a state folder of its
-    own under /tmp, migrated with ``sql/`` (``flows.db.migrate``); stopped at the end, and deleted unless
+    """The project's embedded PostgreSQL + pgvector (``warehouse.db.start_embedded``) in a state folder of its
+    own under /tmp, migrated with ``sql/`` (``warehouse.db.migrate``); stopped at the end, and deleted unless
     the benchmark failed (dbt's logs are there). Yields the URL of the migrated database."""
     from flows.config import get_settings
-    from flows.db import migrate, start_embedded, stop_embedded
+    from warehouse.db import migrate, start_embedded, stop_embedded
 
     settings = get_settings()
     failed = True

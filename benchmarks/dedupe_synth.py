@@ -521,7 +521,7 @@ def write(results: dict, path: Path) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from flows.config import get_settings
-    from flows.db import database_url, stop_embedded
+    from warehouse.db import database_url, stop_embedded
 
     settings = get_settings()
     state = settings.state_dir

@@ -82,9 +82,9 @@ def main() -> int:
     from psycopg.conninfo import make_conninfo
 
     from flows.config import get_settings
-    from flows.db import database_url, migrate
     from flows.ingest import load_calls, load_manifest
     from inference.contract import parse_manifest_name
+    from warehouse.db import database_url, migrate
 
     settings = get_settings()
     server = database_url(settings)

@@ -464,8 +464,8 @@ def dbt_build(url: str, settings, target: Path, statement_timeout_s: int, label:
     """``dbt build`` as the pipeline runs it (its vars, its pseudonyms refresh) through plain dbtRunner."""
     from dbt.cli.main import dbtRunner
 
-    from flows.pseudonyms import refresh_pseudonyms
     from flows.transform import DBT_PROJECT_DIR, dbt_environment, dbt_vars
+    from warehouse.pseudonyms import refresh_pseudonyms
 
     stage = Stage(f"dbt build{label}")
     saved = os.environ.get("PGOPTIONS")
@@ -512,7 +512,7 @@ def dbt_build(url: str, settings, target: Path, statement_timeout_s: int, label:
 
 def gx_checkpoint(url: str, settings, gx_dir: Path) -> Stage:
     from expectations.checkpoint import run_checkpoint
-    from flows.db import sqlalchemy_url
+    from warehouse.db import sqlalchemy_url
 
     stage = Stage("GX checkpoint")
     try:
@@ -597,7 +597,7 @@ def main() -> int:
     from psycopg.conninfo import make_conninfo
 
     from flows.config import get_settings
-    from flows.db import database_url, migrate
+    from warehouse.db import database_url, migrate
 
     settings = get_settings()
     work = Path(mkdtemp(prefix="callaudit-scale-"))

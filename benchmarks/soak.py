@@ -55,8 +55,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 import flows  # noqa: E402,F401  (offline environment)
-from flows.db import start_embedded, stop_embedded  # noqa: E402
 from tests.fake_openai import FakeOpenAI, router_config_file  # noqa: E402
+from warehouse.db import start_embedded, stop_embedded  # noqa: E402
 
 PER_ATTEMPT = {"ops.runs", "ops.stage_runs", "ops.arrivals"}  # one row per attempt, by design
 VOLATILE = re.compile(r"(_at|^run_id|^reject_id)$")  # what differs between two runs of the same inputs

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 
 from expectations.suites import SUITES, Expect, Suite
-from flows.db import redact_url
 from inference.text import fold
+from warehouse.db import redact_url
 
 log = logging.getLogger(__name__)
 

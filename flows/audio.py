@@ -15,9 +15,7 @@ from multiprocessing import get_context
 import psycopg
 
 from flows.config import Settings
-from flows.db import write_stage
 from flows.progress import progress_bar
-from flows.rejects import Reject
 from flows.runtime import Shard
 from flows.stage import StageResult, finish, stage_task
 from flows.storage import AudioRoots
@@ -28,6 +26,8 @@ from inference.audio_analysis import (
     UnanalysableRecording,
     analyse_file,
 )
+from warehouse.db import write_stage
+from warehouse.rejects import Reject
 
 ANALYSIS_COLUMNS = (
     "sha256",

@@ -146,8 +146,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the day's compliance report (read from the marts) and print the paths written."""
     from flows.config import get_settings
     from flows.day import parse_prefixes
-    from flows.db import ready_database
     from flows.report import publish_report
+    from warehouse.db import ready_database
 
     settings = get_settings()
     out = args.out or settings.report_folder
@@ -190,7 +190,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     from flows.config import get_settings
-    from flows.db import database_url, migrate, redact_url, stop_embedded
+    from warehouse.db import database_url, migrate, redact_url, stop_embedded
 
     settings = get_settings()
     if args.action == "stop":
@@ -218,7 +218,7 @@ def _bundled_psql() -> str:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """Build the dbt docs and the GX Data Docs (both render offline); --serve serves them on one port."""
-    from flows.docs import build_docs, serve, serve_docs, server_url
+    from docs_site.docs import build_docs, serve, serve_docs, server_url
 
     build = build_docs()
     if build.dbt_index:
@@ -229,7 +229,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
         console.print(f"[green]Great Expectations Data Docs[/]: {build.gx_index} ({build.gx_pages} pages)")
         if build.unvendored:
             console.print(
-                "[yellow]warning:[/] left out (no local copy in flows/docs_assets): "
+                "[yellow]warning:[/] left out (no local copy in docs_site/docs_assets): "
                 + ", ".join(build.unvendored)
             )
     else:
@@ -289,8 +289,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print an order's verdict and the proof of each failed rule (marts.verdict_evidence)."""
     from flows.config import get_settings
-    from flows.db import ready_database
     from flows.explain import NotFound, explain
+    from warehouse.db import ready_database
 
     try:
         explanations = explain(ready_database(get_settings()), args.order)
@@ -324,8 +324,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_clip(args: argparse.Namespace) -> int:
     """Cut seconds START to END of a call's recording into a WAV file."""
     from flows.config import get_settings
-    from flows.db import ready_database
     from flows.explain import NotFound, clip
+    from warehouse.db import ready_database
 
     settings = get_settings()
     try:
@@ -342,8 +342,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     import uvicorn
 
     from flows.config import get_settings
-    from flows.db import ready_database
     from flows.review import create_app
+    from warehouse.db import ready_database
 
     settings = get_settings()
     app = create_app(ready_database(settings), settings, args.sample)
@@ -430,7 +430,7 @@ def cmd_vault(args: argparse.Namespace) -> int:
     """new-key prints a fresh key; reveal shows a call's redacted transcript and summary rehydrated; rotate
     re-encrypts the vault under a new key (written to the key file, or printed when the key came from
     CALLAUDIT_VAULT_KEY)."""
-    from flows.vault import new_key
+    from warehouse.vault import new_key
 
     if args.action == "new-key":
         print(new_key())
@@ -438,9 +438,9 @@ def cmd_vault(args: argparse.Namespace) -> int:
     import psycopg
 
     from flows.config import get_settings
-    from flows.db import ready_database
-    from flows.vault import open_vault, rotate
     from inference.redaction import rehydrate
+    from warehouse.db import ready_database
+    from warehouse.vault import open_vault, rotate
 
     settings = get_settings()
     if args.action == "rotate":

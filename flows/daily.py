@@ -14,7 +14,6 @@ from flows.audio import analyse_audio
 from flows.classify import classify_calls
 from flows.config import Settings, get_settings
 from flows.day import parse_prefixes, yesterday
-from flows.db import plain_url, ready_database, secret_url_parameter
 from flows.embed import embed_transcripts
 from flows.ingest import ingest, select_manifests
 from flows.quality import gx_checkpoint
@@ -36,7 +35,8 @@ from flows.storage import is_s3, parse_s3_uri
 from flows.telemetry import StageMeter, StageTelemetry
 from flows.transcribe import transcribe
 from flows.transform import dbt_build
-from flows.vault import open_vault
+from warehouse.db import plain_url, ready_database, secret_url_parameter
+from warehouse.vault import open_vault
 
 PER_CALL_STAGES = (analyse_audio, transcribe, redact_transcripts, classify_calls, embed_transcripts)
 

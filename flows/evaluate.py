@@ -271,7 +271,7 @@ def evaluate(labelled_dir: str, out: str) -> dict[str, Any]:
     """Score the warehouse against a labelled set: the figures as JSON in ``out``, an artifact in the UI."""
     from prefect.artifacts import create_markdown_artifact
 
-    from flows.db import ready_database
+    from warehouse.db import ready_database
 
     results = score(ready_database(), Path(labelled_dir))
     Path(out).parent.mkdir(parents=True, exist_ok=True)

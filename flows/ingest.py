@@ -22,16 +22,8 @@ from prefect.cache_policies import NONE
 from pydantic import SecretStr
 
 from flows.config import Settings, get_settings
-from flows.db import copy_rows, secret_url_parameter
 from flows.progress import progress_bar
 from flows.readers import Table, read_table
-from flows.rejects import (
-    WHOLE_FILE_LOCATIONS,
-    Reject,
-    insert_rejects,
-    replace_file_rejects,
-    replace_rejects,
-)
 from flows.runtime import IO_RETRIES, current_run_id, stage_lock
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
 from inference.audio_analysis import UnanalysableRecording, unanalysable_reason
@@ -47,6 +39,14 @@ from inference.contract import (
     parse_timestamp,
 )
 from inference.hashing import file_sha256
+from warehouse.db import copy_rows, secret_url_parameter
+from warehouse.rejects import (
+    WHOLE_FILE_LOCATIONS,
+    Reject,
+    insert_rejects,
+    replace_file_rejects,
+    replace_rejects,
+)
 
 MANIFEST_COLUMNS = (
     "source_path",
@@ -599,7 +599,7 @@ def ingest(
     """Load the day's manifests, the call records and the recordings' metadata into raw.*.
 
     ``database_url`` is a ``SecretStr`` (a plain string is converted) so that Prefect stores it obfuscated."""
-    from flows.db import plain_url, ready_database
+    from warehouse.db import plain_url, ready_database
 
     settings = get_settings()
     url = plain_url(database_url) or ready_database(settings)

@@ -7,8 +7,8 @@ from prefect.cache_policies import NONE
 
 from expectations.checkpoint import CheckpointReport, ExpectationsFailed, run_checkpoint
 from flows.config import get_settings
-from flows.db import sqlalchemy_url
 from flows.runtime import stage_lock
+from warehouse.db import sqlalchemy_url
 
 
 @task(name="gx-checkpoint", cache_policy=NONE)

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from flows.config import Settings
-from flows.db import copy_rows
 from flows.model_cache import borrowed
 from flows.progress import progress_bar
 from flows.runtime import Shard
 from flows.stage import StageResult, finish, stage_task
 from flows.telemetry import StageMeter
-from flows.vault import open_vault, store
+from warehouse.db import copy_rows
+from warehouse.vault import open_vault, store
 
 if TYPE_CHECKING:
     from inference.redaction import Redactor

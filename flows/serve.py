@@ -45,7 +45,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from flows.config import REPO_ROOT, Settings
-from flows.db import sqlalchemy_url
+from warehouse.db import sqlalchemy_url
 
 POOLS_FILE = REPO_ROOT / "deployments" / "pools.toml"
 CANCEL_WAIT_S = 7.0  # after the grace period: for the worker to stop and record the cancelled runs

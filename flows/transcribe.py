@@ -18,13 +18,13 @@ import psycopg
 import soundfile
 
 from flows.config import Settings
-from flows.db import write_stage
 from flows.progress import progress_bar
-from flows.rejects import Reject
 from flows.runtime import GPU_LIMIT, Shard, limited
 from flows.stage import StageResult, finish, stage_task
 from flows.storage import AudioRoots
 from flows.telemetry import StageMeter
+from warehouse.db import write_stage
+from warehouse.rejects import Reject
 
 TRANSCRIPT_COLUMNS = (
     "sha256",

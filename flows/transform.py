@@ -16,9 +16,9 @@ from prefect import flow, get_run_logger
 from pydantic import SecretStr
 
 from flows.config import REPO_ROOT, Settings, get_settings
-from flows.db import dbt_env, plain_url, secret_url_parameter
-from flows.pseudonyms import refresh_pseudonyms
 from flows.runtime import stage_lock
+from warehouse.db import dbt_env, plain_url, secret_url_parameter
+from warehouse.pseudonyms import refresh_pseudonyms
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -69,7 +69,7 @@ def dbt_build(database_url: SecretStr, select: str | None = None) -> DbtSummary:
     One build at a time per warehouse (an advisory lock): dbt replaces tables, and it is not thread-safe
     within a process either (a backfill's days run side by side). The URL is a ``SecretStr`` (a plain
     string is accepted and converted) so that the flow run's stored parameters never show its password.
-    The customers' pseudonyms are brought up to date first (flows/pseudonyms.py)."""
+    The customers' pseudonyms are brought up to date first (warehouse/pseudonyms.py)."""
     url = plain_url(database_url)
     with stage_lock(url, "dbt-build"):
         refresh_pseudonyms(url, get_settings())  # the marts show client_pseudonym, never the number

@@ -80,7 +80,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
-    from flows.db import start_embedded, stop_embedded
+    from warehouse.db import start_embedded, stop_embedded
 
     url = start_embedded(EMBEDDED_PGDATA)
     yield url
@@ -89,7 +89,7 @@ def server_url() -> str:
 
 def create_database(server_url: str, prefix: str = "t") -> str:
     """A new, migrated database on the test server; its URL."""
-    from flows.db import migrate
+    from warehouse.db import migrate
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url, autocommit=True) as conn:

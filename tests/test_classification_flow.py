@@ -50,7 +50,7 @@ def settings(**overrides):
 
 
 def vault_values(database_url: str) -> dict[str, dict[str, str]]:
-    from flows.vault import Vault, vault_key
+    from warehouse.vault import Vault, vault_key
 
     vault = Vault(vault_key(settings()))
     with psycopg.connect(database_url) as conn:

@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from flows.db import database_url as decide_database
-from flows.db import discover_migrations, migrate
+from warehouse.db import database_url as decide_database
+from warehouse.db import discover_migrations, migrate
 
 
 def test_database_url_prefers_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

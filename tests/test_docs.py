@@ -14,8 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import yaml
 
-from flows.config import REPO_ROOT
-from flows.docs import (
+from docs_site.docs import (
     ASSETS_DIR,
     GX_CDN,
     GX_VENDOR_DIR,
@@ -31,6 +30,7 @@ from flows.docs import (
     script_safe_json,
     sri_matches,
 )
+from flows.config import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -50,10 +50,10 @@ def database_url(warehouse_url: str) -> str:
 @pytest.fixture(scope="module")
 def built(database_url: str) -> DocsBuild:
     """The warehouse's models, one GX checkpoint run (it writes the Data Docs), then ``build_docs``."""
+    from docs_site.docs import build_docs
     from expectations.checkpoint import run_checkpoint
     from flows.config import get_settings
-    from flows.db import sqlalchemy_url
-    from flows.docs import build_docs
+    from warehouse.db import sqlalchemy_url
 
     settings = get_settings()
     shutil.rmtree(gx_site_dir(settings.gx_dir), ignore_errors=True)  # only this module's results
@@ -226,8 +226,8 @@ def test_the_vendored_files_match_the_integrity_gx_declares(built: DocsBuild) ->
 def test_no_gx_results_yet_still_builds_the_dbt_docs(
     built: DocsBuild, database_url: str, tmp_path: Path
 ) -> None:
+    from docs_site.docs import build_docs
     from flows.config import Settings
-    from flows.docs import build_docs
 
     fresh = build_docs(database_url, Settings(state_dir=tmp_path))
     assert fresh.dbt_index is not None and fresh.dbt_index.is_file()
@@ -238,8 +238,8 @@ def test_no_gx_results_yet_still_builds_the_dbt_docs(
 
 
 def test_a_removed_gx_site_is_rebuilt_from_the_stored_results(built: DocsBuild, tmp_path: Path) -> None:
+    from docs_site.docs import DocsUnavailable, build_gx_docs
     from flows.config import get_settings
-    from flows.docs import DocsUnavailable, build_gx_docs
 
     gx_dir = tmp_path / "gx"
     shutil.copytree(get_settings().gx_dir, gx_dir)
@@ -256,11 +256,11 @@ def test_a_removed_gx_site_is_rebuilt_from_the_stored_results(built: DocsBuild, 
 def test_cli_prints_where_the_docs_are_and_why_one_is_missing(
     built: DocsBuild, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    import flows.docs
+    import docs_site.docs
     from flows.cli import main
 
-    missing = DocsBuild(root=built.root, dbt_index=built.dbt_index, gx_notice=flows.docs.GX_MISSING_HINT)
-    monkeypatch.setattr(flows.docs, "build_docs", lambda: missing)
+    missing = DocsBuild(root=built.root, dbt_index=built.dbt_index, gx_notice=docs_site.docs.GX_MISSING_HINT)
+    monkeypatch.setattr(docs_site.docs, "build_docs", lambda: missing)
     assert main(["docs"]) == 0
     out = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
     assert str(built.dbt_index) in out and "run `callaudit demo` or `callaudit run` first" in out
@@ -278,7 +278,7 @@ def test_cli_prints_where_the_docs_are_and_why_one_is_missing(
 
 @pytest.fixture(scope="module")
 def served(built: DocsBuild):
-    from flows.docs import serve_docs, server_url
+    from docs_site.docs import serve_docs, server_url
 
     server = serve_docs(built, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -209,7 +209,7 @@ def test_analysts_see_a_keyed_pseudonym_never_the_customer_number(
     clean: Snapshot, guarded: Guarded, database_url: str
 ) -> None:
     from flows.config import get_settings
-    from flows.pseudonyms import pseudonym, pseudonym_key
+    from warehouse.pseudonyms import pseudonym, pseudonym_key
 
     with psycopg.connect(database_url) as conn:
         numbers = {

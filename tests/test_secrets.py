@@ -137,7 +137,7 @@ def test_no_secret_in_prefect_logs_artifacts_or_state(
 
 
 def test_redact_url_masks_passwords() -> None:
-    from flows.db import redact_url
+    from warehouse.db import redact_url
 
     assert redact_url("postgresql://u:p%40ss@db:5432/x") == "postgresql://u:***@db:5432/x"
     assert redact_url("host=/tmp user=u password='a b' dbname=x") == "host=/tmp user=u password=*** dbname=x"
@@ -160,7 +160,7 @@ def _settings(state: Path, key: str | None = None):
 
 def _fill(url: str, settings, recordings: int = 3) -> dict[tuple[str, str], str]:
     """Vault rows through the pipeline's own path (open_vault + store); returns {(sha, token): value}."""
-    from flows.vault import open_vault, store
+    from warehouse.vault import open_vault, store
 
     vault = open_vault(url, settings)
     values = {}
@@ -174,7 +174,7 @@ def _fill(url: str, settings, recordings: int = 3) -> dict[tuple[str, str], str]
 
 
 def test_missing_key_with_rows_refuses_and_never_makes_a_new_one(vault_db: str, tmp_path: Path) -> None:
-    from flows.vault import VaultKeyError, open_vault
+    from warehouse.vault import VaultKeyError, open_vault
 
     settings = _settings(tmp_path)
     _fill(vault_db, settings)  # the empty vault made its key file
@@ -189,7 +189,7 @@ def test_missing_key_with_rows_refuses_and_never_makes_a_new_one(vault_db: str, 
 
 
 def test_wrong_key_names_the_expected_fingerprint(vault_db: str, tmp_path: Path) -> None:
-    from flows.vault import VaultKeyError, fingerprint, new_key, open_vault, vault_key
+    from warehouse.vault import VaultKeyError, fingerprint, new_key, open_vault, vault_key
 
     good = _settings(tmp_path)
     _fill(vault_db, good)
@@ -202,7 +202,7 @@ def test_wrong_key_names_the_expected_fingerprint(vault_db: str, tmp_path: Path)
 
 def test_cli_run_refuses_a_wrong_key_in_one_line(vault_db: str, tmp_path: Path, monkeypatch, capsys) -> None:
     from flows.cli import main
-    from flows.vault import fingerprint, new_key, vault_key
+    from warehouse.vault import fingerprint, new_key, vault_key
 
     good = _settings(tmp_path)
     _fill(vault_db, good)
@@ -216,7 +216,7 @@ def test_cli_run_refuses_a_wrong_key_in_one_line(vault_db: str, tmp_path: Path, 
 
 
 def test_rotate_from_key_file(vault_db: str, tmp_path: Path) -> None:
-    from flows.vault import Vault, VaultKeyError, rotate, vault_key
+    from warehouse.vault import Vault, VaultKeyError, rotate, vault_key
 
     settings = _settings(tmp_path)
     values = _fill(vault_db, settings)
@@ -243,7 +243,7 @@ def test_rotate_with_key_in_environment_prints_the_new_key(
     vault_db: str, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     from flows.cli import main
-    from flows.vault import Vault, _decode, new_key, open_vault
+    from warehouse.vault import Vault, _decode, new_key, open_vault
 
     old_key = new_key()
     values = _fill(vault_db, _settings(tmp_path, old_key))
@@ -267,7 +267,7 @@ def test_rotate_with_key_in_environment_prints_the_new_key(
 
 def test_a_failed_rotation_changes_nothing(vault_db: str, tmp_path: Path) -> None:
     """A row that cannot be decrypted (altered) stops the rotation: no row moved, the key file unchanged."""
-    from flows.vault import VaultKeyError, rotate
+    from warehouse.vault import VaultKeyError, rotate
 
     settings = _settings(tmp_path)
     values = _fill(vault_db, settings)

@@ -290,7 +290,7 @@ def test_prefect_ui_shows_the_run_its_subflows_tasks_and_summary(served: Served,
 def test_dbt_docs_page_shows_the_order_compliance_description(manual_run, database_url: str) -> None:
     import yaml
 
-    from flows.docs import build_docs, serve_docs
+    from docs_site.docs import build_docs, serve_docs
 
     models = yaml.safe_load(
         (REPO / "dbt_project/models/marts/_marts__models.yml").read_text(encoding="utf-8")

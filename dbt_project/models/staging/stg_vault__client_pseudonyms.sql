@@ -1,4 +1,4 @@
--- The customers' keyed pseudonyms (flows/pseudonyms.py writes them before each build): the one place the
+-- The customers' keyed pseudonyms (warehouse/pseudonyms.py writes them before each build): the one place the
 -- marts get a customer's identity from. Staging is the pipeline's schema: analysts never read this view.
 
 with

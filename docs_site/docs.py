@@ -8,7 +8,7 @@ Neither site may load anything from another host:
   ``dbt docs generate --static`` does, with ``<`` escaped so a description cannot close the script) and the
   tracker's script URL becomes an empty ``data:`` script: one self-contained file.
 - GX 1.24's pages link bootstrap, bootstrap-table, bootstrap-datepicker, popper, jQuery, vega and
-  font-awesome from CDNs and a logo from S3. Each CDN file is vendored in ``flows/docs_assets`` (versions,
+  font-awesome from CDNs and a logo from S3. Each CDN file is vendored in ``docs_site/docs_assets`` (versions,
   licenses and sources in its README), copied into the built site and linked relatively; the logo is the
   one GX ships in the site's ``static/images``.
 
@@ -229,7 +229,7 @@ def offline_dbt_page(index_html: str, manifest_json: str, catalog_json: str) -> 
         if index_html.count(placeholder) != 1:
             raise RuntimeError(
                 f"dbt's docs index.html does not have exactly one {placeholder} to inline the artifacts into "
-                "(dbt changed its docs page): flows/docs.py needs updating"
+                "(dbt changed its docs page): docs_site/docs.py needs updating"
             )
     # the tracker and any other script/stylesheet URL the page's code would inject
     page = _SCRIPT_LITERAL_URL.sub(lambda m: f"{m.group(1)}{EMPTY_SCRIPT}{m.group(1)}", index_html)
@@ -515,7 +515,7 @@ def build_docs(database_url: str | None = None, settings=None) -> DocsBuild:
     import psycopg
 
     from flows.config import get_settings
-    from flows.db import ready_database
+    from warehouse.db import ready_database
 
     settings = settings or get_settings()
     build = DocsBuild(root=docs_root(settings))

@@ -20,8 +20,8 @@ import hmac
 import psycopg
 
 from flows.config import Settings
-from flows.db import copy_rows
-from flows.vault import decode_key, fingerprint, open_vault
+from warehouse.db import copy_rows
+from warehouse.vault import decode_key, fingerprint, open_vault
 
 LABEL = b"callaudit client_number pseudonym v1"
 PREFIX = "c_"

@@ -134,8 +134,8 @@ def write_stage(
     database_url: str, tables: list[tuple[str, tuple[str, ...], list[tuple]]], reject_kind: str, rejects: list
 ) -> None:
     """One transaction: the stage's result tables by COPY and its rejects, one reject set per source."""
-    from flows.rejects import replace_rejects
     from flows.runtime import current_run_id
+    from warehouse.rejects import replace_rejects
 
     with connect(database_url) as conn:
         for table, columns, rows in tables:
