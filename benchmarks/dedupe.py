@@ -28,6 +28,9 @@ duplicates and look-alikes, and the similarity distributions.
 Prints a table and writes JSON (benchmarks/results/dedupe.json).
 
     nice -n 10 .venv/bin/python benchmarks/dedupe.py [--sizes 10000 100000] [--out FILE]
+
+One script (about 950 lines), a development tool: each measurement (HNSW scale, the shipped k-NN model,
+accuracy on real embeddings) prints its rows into one table and one JSON.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ the seeds were used.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/dedupe_synth.py [--seed 202] [--orders 300] \\
         [--duplicates 90] [--state-dir /tmp/callaudit-dedupe-synth] [--reuse] [--out FILE]
+
+One script (about 600 lines), a development tool: generating, running and scoring one labelled set
+end to end in one process.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ ASR transcript has them ("zéro six douze trente-quatre ..."). Gold spans index 
 
     from benchmarks.pii_dataset import generate
     samples = generate(600, seed=7)
+
+One module (about 630 lines), mostly the labelled sentence templates of the PII benchmark: data read as
+a whole.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ depends on it, and the table says so): a quadratic model must not hang the bench
 writes JSON (benchmarks/results/scale.json).
 
     nice -n 10 .venv/bin/python benchmarks/scale.py [--calls 100000] [--days 7] [--out FILE] [--keep]
+
+One script (about 680 lines), a development tool: the scale data, the timings and the table of one run
+live together so the figures of a run come from one process and one warehouse.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ Neither site may load anything from another host:
 
 ``external_loads`` lists what a page would fetch from elsewhere; the tests hold every built page to zero.
 Pure functions first, I/O (building, serving) after.
+
+One module (about 590 lines): the page rewriting, the build and the server all serve one rule —
+nothing loads from another host — and the tests hold the built pages to it with the same functions.
 """
 
 from __future__ import annotations

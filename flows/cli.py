@@ -1,4 +1,9 @@
-"""The ``callaudit`` command: synth, demo, run, report, explain, clip, db, docs, …"""
+"""The ``callaudit`` command: synth, demo, run, report, explain, clip, db, docs, …
+
+One module for the whole command (about 650 lines): each subcommand is a short function over the flow
+or package that does the work, and ``build_parser`` is the one place that lists them all with their
+help; split per command, the parser and its shared options would be scattered.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,10 @@
 
 A file whose sha256 is already recorded is skipped; a file whose content changed replaces its rows;
 malformed rows, unknown headers and unreadable audio go to ``ops.rejects``.
+
+One module (about 600 lines) for the three loaders (manifests, call records, audio metadata): they share
+the file bookkeeping (content hash, replace-on-change, rejects with line numbers) that makes a re-run
+free, and a loader is only correct together with it.
 """
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ Written here rather than taken from Prefect: the process group, the reaping and 
 (on SIGINT ``prefect worker start`` stops taking runs and waits for them without a limit, and it starts
 each run in a session of its own), and the Crashed state for runs whose process serve had to kill
 (nothing else would record it: Prefect would show them Running for ever).
+
+One module (about 600 lines): starting, watching and stopping one tree of processes (API, worker,
+signals, the runs it must cancel or mark Crashed) share the ``Services`` state and its order of
+operations; split apart, the stop sequence would be read across files.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ Method
    (ring, beep after the last ring, SIT) counts.
 4. Outcome: SIT → unreachable; a beep after the last ring → voicemail; enough speech after the last
    ring → answered (stereo: customer-channel speech is the strong cue); otherwise no_answer.
+
+One module (about 580 lines) for one detector: features, tones, voice activity and the outcome decision
+share ``DetectorConfig`` and ``DETECTOR_VERSION``, which keys every stored analysis; kept together, a
+change to any part is seen to need a new version.
 """
 
 from __future__ import annotations

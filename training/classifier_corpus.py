@@ -9,6 +9,9 @@ data either spoken or replaced by redaction tokens. No-conversation calls cover 
 voicemail greetings with or without the technician's message, operator announcements and a technician
 talking to a dead line. The demo generator's phrasings (``synth/phrases.py``) are deliberately not used:
 they are an evaluation set.
+
+One module (about 900 lines), most of it phrase pools: the corpus's phrasing is data read as a whole,
+and one file keeps it apart from the evaluation phrasing of ``synth/`` at a glance.
 """
 
 from __future__ import annotations
