@@ -481,7 +481,7 @@ def cmd_vault(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="callaudit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="callaudit", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="print every Prefect log line of a run (default: stages)"
     )
