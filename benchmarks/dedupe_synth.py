@@ -10,7 +10,7 @@ classification → embeddings → dbt build → GX) on its own embedded PostgreS
 
 * calls: ``intermediate.int_attempt_duplicates`` against ``truth/calls.csv`` (duplicate_of, duplicate_kind):
   recall per planted kind (a hit names the right original), precision per detected kind, overall;
-* orders: ``marts.order_compliance`` (duplicate_ok, counted_attempts) against ``truth/orders.csv``;
+* orders: ``marts.order_compliance`` (is_duplicate_ok, counted_attempts) against ``truth/orders.csv``;
 * margins: for every pair of distinct recordings with a transcript, the fingerprint distances the dbt model
   compares (same tone kinds; onset, duration and speech gaps; tone-edge error beyond the onsets' shift; tone
   frequency error) and the embedding cosine, recomputed here from ``int_recorded_calls`` and the embeddings:
@@ -183,7 +183,7 @@ def warehouse(url: str) -> dict:
         orders = {
             (r[0], r[1]): {"duplicate_ok": r[2], "attempts": r[3], "counted_attempts": r[4]}
             for r in conn.execute(
-                "select order_type, order_id, duplicate_ok, attempts, counted_attempts "
+                "select order_type, order_id, is_duplicate_ok, attempts, counted_attempts "
                 "from marts.order_compliance"
             )
         }

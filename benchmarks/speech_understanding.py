@@ -11,7 +11,7 @@ embedded PostgreSQL under ``--work``), then compared with the generator's ground
 Per set and per condition (sample rate, codec, channels, SNR band) it prints the whole-call WER/CER of
 ``raw.transcripts`` against the truth transcripts (lower-cased, digits spelled, punctuation dropped:
 ``inference.asr_model.error_rates``), call-type accuracy of answered calls with its confusion matrix,
-rule-4 agreement per motif, the precision of ``outcome ✗``, the share of orders in ``needs_review``, and
+rule-4 agreement per motif, the precision of ``outcome ✗``, the share of orders in ``is_review_needed``, and
 ``compliant`` agreement; and writes everything as JSON.
 
     .venv/bin/python benchmarks/speech_understanding.py [--orders 150] [--work /tmp/speech-bench]

@@ -109,7 +109,7 @@ def where_next() -> None:
     console.print("\n[bold]Where to look next[/]")
     console.print("  callaudit db psql                       SQL on the warehouse, e.g.")
     console.print(
-        "     select order_id, motif, attempts, reasons from marts.order_compliance where not compliant;"
+        "     select order_id, motif, attempts, reasons from marts.order_compliance where not is_compliant;"
     )
     console.print("     select * from ops.rejects;            what was quarantined, and why")
     console.print(

@@ -112,7 +112,8 @@ def _calls(truth_calls: dict[str, dict[str, str]], rows: list[dict[str, Any]]) -
                 refs.append(truth["transcript"])
                 hyps.append(row["text"] or "")
         if truth["outcome"] == "answered":
-            call_types.append((int(truth["intent"]), row["call_type"], bool(row["classification_trusted"])))
+            trusted_now = bool(row["is_classification_trusted"])
+            call_types.append((int(truth["intent"]), row["call_type"], trusted_now))
     trusted = [(t, p) for t, p, ok in call_types if ok]
     return {
         "calls": sum(outcomes.values()),
@@ -199,10 +200,12 @@ def score(database_url: str, labelled: Path) -> dict[str, Any]:
     truth_calls = {c["call_id"]: c for c in read_csv(labelled / "truth" / "calls.csv")}
     with psycopg.connect(database_url, row_factory=psycopg.rows.dict_row) as conn:
         orders = conn.execute(
-            f"select order_id, motif_key, needs_review, {', '.join(RULES)} from marts.order_compliance"
+            # the truth's names for the mart's columns (is_branch_ok → branch_ok, …)
+            f"select order_id, motif_key, is_review_needed as needs_review, "
+            f"{', '.join(f'is_{rule} as {rule}' for rule in RULES)} from marts.order_compliance"
         ).fetchall()
         calls = conn.execute(
-            """select a.call_id, a.outcome, a.call_type, a.classification_trusted, t.text
+            """select a.call_id, a.outcome, a.call_type, a.is_classification_trusted, t.text
                from marts.call_attempts a
                left join raw.current_transcripts t on t.sha256 = a.audio_sha256"""
         ).fetchall()

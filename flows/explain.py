@@ -52,8 +52,8 @@ def explain(database_url: str, order: str) -> list[Explanation]:
     """Every audited order whose id or key is ``order`` (an id may name an order and a ticket alike)."""
     with psycopg.connect(database_url) as conn:
         verdicts = conn.execute(
-            """select order_key, motif, suspended_on, compliant, needs_review, review_reason, reasons_text,
-                      decided_by
+            """select order_key, motif, suspended_on, is_compliant, is_review_needed, review_reason,
+                      reasons_text, decided_by
                from marts.order_compliance where order_id = %(o)s or order_key = %(o)s
                order by order_key""",
             {"o": order},

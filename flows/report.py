@@ -2,7 +2,7 @@
 (sheets *Summary*, *Orders*, *Attempts*) or the same three tables as three CSV files (UTF-8 with BOM).
 
 The report only reads the marts (``marts.order_compliance`` and ``marts.call_attempts``, the columns an
-analyst sees): every rule's result, the verdict, ``needs_review`` and the reasons are the marts' values,
+analyst sees): every rule's result, the verdict, ``is_review_needed`` and the reasons are the marts' values,
 copied, never re-evaluated. The summary counts those values. The day's orders are those listed in the day's
 manifests (``listed_on``, the date in the manifest's file name), as in the daily flow's summary; the
 previous audited day is the latest earlier manifest day the marts hold orders from.
@@ -66,13 +66,13 @@ ORDER_COLUMNS = (
     Column("attempts", "attempts", 9),
     Column("counted_attempts", "attempts counted", 9),
     Column("min_attempts", "attempts required", 9),
-    Column("branch_ok", "rule 1 branch", 9),
-    Column("attempts_ok", "rule 2 attempts", 9),
-    Column("gap_ok", "rule 3 gap", 9),
-    Column("outcome_ok", "rule 4 outcome", 9),
-    Column("duplicate_ok", "no duplicate", 9),
-    Column("compliant", "compliant", 10),
-    Column("needs_review", "needs review", 9),
+    Column("is_branch_ok", "rule 1 branch", 9),
+    Column("is_attempts_ok", "rule 2 attempts", 9),
+    Column("is_gap_ok", "rule 3 gap", 9),
+    Column("is_outcome_ok", "rule 4 outcome", 9),
+    Column("is_duplicate_ok", "no duplicate", 9),
+    Column("is_compliant", "compliant", 10),
+    Column("is_review_needed", "needs review", 9),
     Column("review_reason", "review reason", 40),
     Column("reasons_text", "reasons", 48),
 )
@@ -92,7 +92,7 @@ ATTEMPT_COLUMNS = (
     Column("duration_s", "duration (s)", 10, "0.00"),
     Column("outcome", "outcome", 12),
     Column("call_type", "call type", 8),
-    Column("classification_trusted", "classification trusted", 10),
+    Column("is_classification_trusted", "classification trusted", 10),
     Column("is_duplicate", "duplicate", 9),
     Column("duplicate_of_call_id", "duplicate of", 12),
 )
@@ -193,11 +193,11 @@ def _counts(orders: list[dict[str, Any]]) -> dict[str, Any]:
     """How many of ``orders`` are compliant and how many failed each rule, from the marts' results."""
     return {
         "orders": len(orders),
-        "compliant": sum(bool(o["compliant"]) for o in orders),
-        "compliant_pct": _pct(sum(bool(o["compliant"]) for o in orders), len(orders)),
-        **{f"{rule}_failed": sum(o[f"{rule}_ok"] is False for o in orders) for rule in RULES},
-        "outcome_pending": sum(o["outcome_ok"] is None for o in orders),
-        "needs_review": sum(bool(o["needs_review"]) for o in orders),
+        "compliant": sum(bool(o["is_compliant"]) for o in orders),
+        "compliant_pct": _pct(sum(bool(o["is_compliant"]) for o in orders), len(orders)),
+        **{f"{rule}_failed": sum(o[f"is_{rule}_ok"] is False for o in orders) for rule in RULES},
+        "outcome_pending": sum(o["is_outcome_ok"] is None for o in orders),
+        "needs_review": sum(bool(o["is_review_needed"]) for o in orders),
     }
 
 

@@ -8,7 +8,7 @@ A small server-rendered web application (Starlette, which Prefect already brings
   on a connection opened as them, so the database decides what they may do (sql/010_reviews.sql): read the
   marts and the evidence, record decisions — never the vault or the unredacted transcripts — and it stamps
   who decided and when.
-- ``/``: the queue — orders in ``needs_review`` or flagged for a second look first, then a sample of the
+- ``/``: the queue — orders in ``is_review_needed`` or flagged for a second look first, then a sample of the
   machine's decided orders (``--sample``, by a hash of the order key: the same orders on every visit), to be
   filtered by day, branch, motif and technician line.
 - ``/orders/<type>/<id>``: rules and verdict, each attempt with its outcome, tones, redacted transcript,
@@ -18,7 +18,8 @@ A small server-rendered web application (Starlette, which Prefect already brings
 Sessions are kept in this process's memory (a random id in an HttpOnly, SameSite=Strict cookie; the
 password never leaves the server): a restart signs everyone out. Every form carries the session's CSRF
 token and a POST without it is refused. Decisions go to ``ops.reviews`` (append-only); the next dbt build
-shows them in ``marts.order_compliance`` (``decided_by``, ``machine_compliant``, ``is_second_look_needed``).
+shows them in ``marts.order_compliance`` (``decided_by``, ``is_machine_compliant``,
+``is_second_look_needed``).
 """
 
 from __future__ import annotations
@@ -47,11 +48,19 @@ REVIEWER_ROLE = "callaudit_reviewer"
 RULES = ("branch", "attempts", "gap", "outcome", "duplicates")
 # the order_compliance column holding the machine's own value of each rule
 MACHINE_COLUMN = {
-    "branch": "machine_branch_ok",
-    "attempts": "machine_attempts_ok",
-    "gap": "machine_gap_ok",
-    "outcome": "machine_outcome_ok",
-    "duplicates": "machine_duplicate_ok",
+    "branch": "is_machine_branch_ok",
+    "attempts": "is_machine_attempts_ok",
+    "gap": "is_machine_gap_ok",
+    "outcome": "is_machine_outcome_ok",
+    "duplicates": "is_machine_duplicate_ok",
+}
+# the order_compliance column holding each rule's decided value
+RULE_COLUMN = {
+    "branch": "is_branch_ok",
+    "attempts": "is_attempts_ok",
+    "gap": "is_gap_ok",
+    "outcome": "is_outcome_ok",
+    "duplicates": "is_duplicate_ok",
 }
 DECISIONS = ("confirm", "pass", "fail")
 COOKIE = "callaudit_review"
@@ -151,16 +160,16 @@ async def logout(request: Request) -> Response:
 # ----------------------------------------------------------------------------------------- pages
 
 QUEUE_SQL = """
-select order_type, order_id, motif_key, expected_branch, suspended_on, attempts, compliant, machine_compliant,
-       needs_review, review_reason, is_second_look_needed, decided_by, reasons_text
+select order_type, order_id, motif_key, expected_branch, suspended_on, attempts, is_compliant,
+       is_machine_compliant, is_review_needed, review_reason, is_second_look_needed, decided_by, reasons_text
 from marts.order_compliance o
 where (%(day)s::date is null or listed_on = %(day)s)
   and (%(branch)s::text is null or expected_branch = %(branch)s)
   and (%(motif)s::text is null or motif_key = %(motif)s)
   and (%(line)s::text is null or exists (
         select from marts.call_attempts a where a.order_key = o.order_key and a.caller_number = %(line)s))
-  and (needs_review or is_second_look_needed or abs(hashtext(order_key)) %% 100 < %(sample_pct)s)
-order by (needs_review or is_second_look_needed) desc, suspended_on desc, order_type, order_id
+  and (is_review_needed or is_second_look_needed or abs(hashtext(order_key)) %% 100 < %(sample_pct)s)
+order by (is_review_needed or is_second_look_needed) desc, suspended_on desc, order_type, order_id
 limit 500
 """
 
@@ -220,6 +229,7 @@ async def order_page(request: Request) -> Response:
         attempts=attempts,
         reviews=reviews,
         rules=RULES,
+        rule_column=RULE_COLUMN,
         machine_column=MACHINE_COLUMN,
         error=request.query_params.get("error"),
     )

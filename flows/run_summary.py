@@ -233,7 +233,7 @@ def publish_artifacts(database_url: str, summary: RunSummary) -> None:
     with psycopg.connect(database_url) as conn:
         failing = conn.execute(
             """select order_type, order_id, motif, attempts, reasons_text, expected_branch
-               from marts.order_compliance where not compliant and listed_on = %s
+               from marts.order_compliance where not is_compliant and listed_on = %s
                order by order_type, order_id limit 1000""",
             [dt.date.fromisoformat(summary.day)],
         ).fetchall()

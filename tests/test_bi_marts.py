@@ -74,14 +74,14 @@ def test_daily_compliance_adds_up_to_order_compliance(daily_run, database_url: s
         )
         c = expected[group]
         c["orders"] += 1
-        c["compliant_orders"] += o["compliant"]
-        c["branch_failed_orders"] += not o["branch_ok"]
-        c["attempts_failed_orders"] += not o["attempts_ok"]
-        c["gap_failed_orders"] += not o["gap_ok"]
-        c["outcome_failed_orders"] += o["outcome_ok"] is False
-        c["outcome_pending_orders"] += o["outcome_ok"] is None
-        c["needs_review_orders"] += o["needs_review"]
-        c["duplicate_orders"] += not o["duplicate_ok"]
+        c["compliant_orders"] += o["is_compliant"]
+        c["branch_failed_orders"] += not o["is_branch_ok"]
+        c["attempts_failed_orders"] += not o["is_attempts_ok"]
+        c["gap_failed_orders"] += not o["is_gap_ok"]
+        c["outcome_failed_orders"] += o["is_outcome_ok"] is False
+        c["outcome_pending_orders"] += o["is_outcome_ok"] is None
+        c["needs_review_orders"] += o["is_review_needed"]
+        c["duplicate_orders"] += not o["is_duplicate_ok"]
         c["attempts"] += o["attempts"]
         c["duplicate_attempts"] += o["attempts"] - o["counted_attempts"]
     got = rows(database_url, "select * from marts.daily_compliance")
@@ -128,13 +128,13 @@ def test_the_runs_verdict_summary_counts_the_orders_of_its_day(daily_run, databa
     for o in orders:
         flags = (
             True,
-            o["compliant"],
-            o["branch_ok"] is False,
-            o["attempts_ok"] is False,  # null: undecided, as in the marts' counts
-            o["gap_ok"] is False,
-            o["outcome_ok"] is False,
-            o["outcome_ok"] is None,
-            o["needs_review"],
+            o["is_compliant"],
+            o["is_branch_ok"] is False,
+            o["is_attempts_ok"] is False,  # null: undecided, as in the marts' counts
+            o["is_gap_ok"] is False,
+            o["is_outcome_ok"] is False,
+            o["is_outcome_ok"] is None,
+            o["is_review_needed"],
         )
         row = counted[(o["order_type"], o["offer"])]
         for k, flag in enumerate(flags):
@@ -184,7 +184,7 @@ def test_attempt_timelines_recompute_from_call_attempts(daily_run, database_url:
             counted[key] += 1
         assert t["is_counted"] is not a["is_duplicate"]
         assert t["counted_attempt_number"] == (None if a["is_duplicate"] else counted[key])
-        assert t["called_at"] == a["started_at"] and t["outcome"] == a["outcome"]
+        assert t["started_at"] == a["started_at"] and t["outcome"] == a["outcome"]
         assert t["ended_at"] == a["started_at"] + timedelta(seconds=float(a["duration_s"]))
     # rule 2's count per order is the last counted position
     compliance = {r["order_key"]: r for r in rows(database_url, "select * from marts.order_compliance")}
@@ -223,8 +223,8 @@ def test_technician_scorecards_recompute_from_the_orders_and_the_lines_calls(
             {"orders": 0, "compliant_orders": 0, "gap_failed_orders": 0, "talk": []},
         )
         card["orders"] += 1
-        card["compliant_orders"] += o["compliant"]
-        card["gap_failed_orders"] += not o["gap_ok"]
+        card["compliant_orders"] += o["is_compliant"]
+        card["gap_failed_orders"] += not o["is_gap_ok"]
         card["talk"] += [
             float(talk[a["call_id"]]["talk_s"])
             for a in attempts

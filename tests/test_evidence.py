@@ -33,7 +33,7 @@ def evidence(warehouse_url: str) -> dict[tuple[str, str], list[dict]]:
 def test_every_failed_rule_has_proof_and_nothing_else_has(warehouse_url: str, evidence) -> None:
     with psycopg.connect(warehouse_url) as conn:
         orders = conn.execute(
-            """select order_key, branch_ok, attempts_ok, gap_ok, outcome_ok, duplicate_ok
+            """select order_key, is_branch_ok, is_attempts_ok, is_gap_ok, is_outcome_ok, is_duplicate_ok
                from marts.order_compliance"""
         ).fetchall()
     failed = {(key, rule) for key, *oks in orders for rule, ok in zip(RULES, oks, strict=True) if ok is False}

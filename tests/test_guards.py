@@ -57,8 +57,8 @@ def snapshot(url: str) -> Snapshot:
     with psycopg.connect(url) as conn:
         verdicts, pseudonyms = {}, {}
         for key, pseudonym, *verdict in conn.execute(
-            """select order_key, client_pseudonym, branch_ok, attempts_ok, gap_ok, outcome_ok, duplicate_ok,
-                      compliant, needs_review, review_reason, reasons_text
+            """select order_key, client_pseudonym, is_branch_ok, is_attempts_ok, is_gap_ok, is_outcome_ok,
+                      is_duplicate_ok, is_compliant, is_review_needed, review_reason, reasons_text
                from marts.order_compliance"""
         ):
             verdicts[key], pseudonyms[key] = tuple(verdict), pseudonym

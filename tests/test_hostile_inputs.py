@@ -44,8 +44,8 @@ def snapshot(url: str) -> Snapshot:
         verdicts = {
             r[0]: r[1:]
             for r in conn.execute(
-                """select order_key, branch_ok, attempts_ok, gap_ok, outcome_ok, duplicate_ok, compliant,
-                          needs_review, review_reason, reasons_text
+                """select order_key, is_branch_ok, is_attempts_ok, is_gap_ok, is_outcome_ok, is_duplicate_ok,
+                          is_compliant, is_review_needed, review_reason, reasons_text
                    from marts.order_compliance"""
             )
         }
@@ -404,8 +404,8 @@ def test_a_call_the_audit_cannot_see_sends_its_order_to_review_not_to_a_failed_r
         got = {
             r[0]: r[1:]
             for r in conn.execute(
-                """select order_id, attempts, machine_attempts_ok, outcome_ok, compliant, needs_review,
-                          quarantined_call_records, review_reason, reasons_text
+                """select order_id, attempts, is_machine_attempts_ok, is_outcome_ok, is_compliant,
+                          is_review_needed, quarantined_call_records, review_reason, reasons_text
                    from marts.order_compliance where order_id in ('TCK-UNSEEN', 'TCK-UNCALLED')"""
             )
         }

@@ -664,7 +664,7 @@ def test_rules_1_to_3_equal_the_independent_truth(run, other_set, database_url: 
     expected = truth(generated)
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            """select order_type, order_id, attempts, branch_ok, attempts_ok, gap_ok
+            """select order_type, order_id, attempts, is_branch_ok, is_attempts_ok, is_gap_ok
                from marts.order_compliance"""
         ).fetchall()
     got = {(t, o): (a, b, n, g) for t, o, a, b, n, g in rows}

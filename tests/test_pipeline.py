@@ -21,8 +21,8 @@ pytestmark = pytest.mark.usefixtures("prefect_api")
 def verdicts(url: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            """select order_type, order_id, attempts, branch_ok, attempts_ok, gap_ok, outcome_ok,
-                      compliant, duplicate_ok, reasons
+            """select order_type, order_id, attempts, is_branch_ok, is_attempts_ok, is_gap_ok, is_outcome_ok,
+                      is_compliant, is_duplicate_ok, reasons
                from marts.order_compliance order by 1, 2"""
         ).fetchall()
     return [(*r[:-1], tuple(r[-1])) for r in rows]
@@ -101,7 +101,7 @@ def test_rule_4_reads_the_audio_and_the_classification(first_run, dataset: Path,
         review = {
             (t, o)
             for t, o in conn.execute(
-                "select order_type, order_id from marts.order_compliance where needs_review"
+                "select order_type, order_id from marts.order_compliance where is_review_needed"
             )
         }
     assert decided
@@ -131,7 +131,7 @@ def test_marts_carry_redacted_text_only(first_run, database_url: str) -> None:
         pytest.skip("no bundled ASR model in this checkout: nothing is transcribed, so nothing to redact")
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            """select transcript_redacted, summary, call_type, classification_trusted
+            """select transcript_redacted, summary, call_type, is_classification_trusted
                from marts.call_attempts where has_transcript"""
         ).fetchall()
         raw_texts = [r[0] for r in conn.execute("select text from raw.transcripts where channel <> 'agent'")]
@@ -156,7 +156,7 @@ def test_duplicate_recordings_are_found_and_not_counted(first_run, dataset: Path
         found = dict(found.fetchall())
         counted = conn.execute(
             "select count(*) filter (where attempts - counted_attempts > 0), "
-            "count(*) filter (where not duplicate_ok) from marts.order_compliance"
+            "count(*) filter (where not is_duplicate_ok) from marts.order_compliance"
         ).fetchone()
     exact = dict(truth)
     if not asr_model_present():  # re-encoded copies are found through transcripts: only identical files
@@ -290,9 +290,9 @@ def test_run_publishes_its_summary_and_failures_as_artifacts(first_run, database
 
     with psycopg.connect(database_url) as conn:
         [(run_id,)] = conn.execute("select run_id from ops.runs").fetchall()  # the first run only
-        failing = conn.execute("select count(*) from marts.order_compliance where not compliant").fetchone()[
-            0
-        ]
+        failing = conn.execute(
+            "select count(*) from marts.order_compliance where not is_compliant"
+        ).fetchone()[0]
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
@@ -430,18 +430,18 @@ def test_a_voicemail_message_never_contradicts_injoignable(first_run, warehouse_
         with psycopg.connect(warehouse_clone) as conn:
             seen = conn.execute(
                 "select count(*) from marts.call_attempts where prompt_version = %s and call_type = 1 "
-                "and classification_trusted",
+                "and is_classification_trusted",
                 [forced],
             ).fetchone()[0]
             orders = conn.execute(
-                """select o.order_key, o.outcome_ok, o.needs_review,
+                """select o.order_key, o.is_outcome_ok, o.is_review_needed,
                           bool_and(a.outcome <> 'answered') as nobody_answered,
-                          bool_or(a.outcome = 'answered' and a.classification_trusted
+                          bool_or(a.outcome = 'answered' and a.is_classification_trusted
                                   and a.call_type between 1 and 4) as trusted_conversation
                    from marts.order_compliance o join marts.call_attempts a using (order_key)
                    where o.motif_key = 'injoignable'
                      and o.order_key in (select order_key from marts.call_attempts where prompt_version = %s)
-                   group by o.order_key, o.outcome_ok, o.needs_review""",
+                   group by o.order_key, o.is_outcome_ok, o.is_review_needed""",
                 [forced],
             ).fetchall()
         assert seen == len(messages)

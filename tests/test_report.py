@@ -140,10 +140,10 @@ def test_summary_counts_the_marts_results(xlsx: Path, marts: dict, database_url:
     )
     (total,) = [r for r in got if r["section"] == "total"]
     assert total["orders"] == len(orders)
-    assert total["compliant"] == sum(o["compliant"] for o in orders)
-    assert total["gap failed"] == sum(not o["gap_ok"] for o in orders)
-    assert total["outcome failed"] == sum(o["outcome_ok"] is False for o in orders)
-    assert total["needs review"] == sum(o["needs_review"] for o in orders)
+    assert total["compliant"] == sum(o["is_compliant"] for o in orders)
+    assert total["gap failed"] == sum(not o["is_gap_ok"] for o in orders)
+    assert total["outcome failed"] == sum(o["is_outcome_ok"] is False for o in orders)
+    assert total["needs review"] == sum(o["is_review_needed"] for o in orders)
     assert total["previous day orders"] is None and total["change (pts)"] is None
     # per branch and per motif: the same figures as the dashboards' mart for that day
     daily = rows(database_url, "select * from marts.daily_compliance where suspended_on = %s", [DAY])
@@ -251,11 +251,11 @@ def test_cli_prints_the_paths_written(daily_run, tmp_path: Path, capsys: pytest.
 def test_change_against_the_previous_day_comes_from_that_days_results() -> None:
     def order(compliant: bool, branch: str) -> dict:
         return {
-            "compliant": compliant,
-            "needs_review": False,
+            "is_compliant": compliant,
+            "is_review_needed": False,
             "expected_branch": branch,
             "motif_key": "absent",
-            **{f"{r}_ok": compliant for r in ("branch", "attempts", "gap", "outcome", "duplicate")},
+            **{f"is_{r}_ok": compliant for r in ("branch", "attempts", "gap", "outcome", "duplicate")},
         }
 
     today = [order(True, "ADSL_SAV"), order(True, "ADSL_SAV"), order(False, "ADSL_SAV")]

@@ -73,7 +73,7 @@ def _order_in_review(env: dict[str, str]) -> dict:
     rows = _psql(
         env,
         """select order_type, order_id, order_key from marts.order_compliance
-           where needs_review order by order_type, order_id limit 1""",
+           where is_review_needed order by order_type, order_id limit 1""",
     )
     assert rows, "the data set has no order in review: pick a seed that gives one"
     return rows[0]
@@ -145,7 +145,7 @@ def test_a_reviewer_hears_the_call_overrides_rule_4_and_the_mart_shows_it(
 
     trail = _psql(
         cli_runs.env,
-        "select rule, decision, reviewer, machine_ok, machine_verdict ->> 'needs_review' as was_in_review"
+        "select rule, decision, reviewer, machine_ok, machine_verdict ->> 'is_review_needed' as was_in_review"
         " from ops.reviews where order_type = %s and order_id = %s",
         order["order_type"],
         order["order_id"],
@@ -155,15 +155,15 @@ def test_a_reviewer_hears_the_call_overrides_rule_4_and_the_mart_shows_it(
     _rebuild_marts(cli_runs.env, tmp_path / "dbt-target")
     [after] = _psql(
         cli_runs.env,
-        """select decided_by, outcome_ok, needs_review, machine_outcome_ok, is_second_look_needed
+        """select decided_by, is_outcome_ok, is_review_needed, is_machine_outcome_ok, is_second_look_needed
            from marts.order_compliance where order_key = %s""",
         order["order_key"],
     )
     assert after == {
         "decided_by": reviewer,
-        "outcome_ok": True,
-        "needs_review": False,
-        "machine_outcome_ok": None,
+        "is_outcome_ok": True,
+        "is_review_needed": False,
+        "is_machine_outcome_ok": None,
         "is_second_look_needed": False,
     }
 

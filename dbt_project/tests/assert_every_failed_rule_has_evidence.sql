@@ -22,11 +22,11 @@ failed_rules as (
     from verdicts
     cross join lateral (
         values
-            ('branch', not verdicts.branch_ok),
-            ('attempts', not verdicts.attempts_ok),
-            ('gap', not verdicts.gap_ok),
-            ('outcome', verdicts.outcome_ok = false),
-            ('duplicate', not verdicts.duplicate_ok)
+            ('branch', not verdicts.is_branch_ok),
+            ('attempts', not verdicts.is_attempts_ok),
+            ('gap', not verdicts.is_gap_ok),
+            ('outcome', verdicts.is_outcome_ok = false),
+            ('duplicate', not verdicts.is_duplicate_ok)
     ) as failed (rule, has_failed)
     where failed.has_failed
 

@@ -50,14 +50,14 @@ final as (
         orders.motif_key,
         orders.ordered_on,
         orders.suspended_on,
-        orders.compliant as is_order_compliant,
+        orders.is_compliant as is_order_compliant,
         positioned.call_id,
         positioned.attempt_number,
         case when not positioned.is_duplicate then positioned.counted_so_far::integer end as counted_attempt_number,
         not positioned.is_duplicate as is_counted,
         positioned.duplicate_of_call_id,
-        positioned.started_at as called_at,
-        positioned.started_at_local as called_at_local,
+        positioned.started_at,
+        positioned.started_at_local,
         positioned.started_at + positioned.duration_s * interval '1 second' as ended_at,
         positioned.duration_s,
         positioned.gap_minutes as minutes_since_previous,
@@ -71,7 +71,7 @@ final as (
         positioned.outcome,
         positioned.call_type,
         call_types.call_type_label,
-        positioned.classification_trusted
+        positioned.is_classification_trusted
 
     from positioned
     inner join orders

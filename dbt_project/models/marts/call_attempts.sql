@@ -163,7 +163,7 @@ final as (
         latest_classification.is_classification_trusted and (
             latest_classification.call_type_confidence is null
             or latest_classification.call_type_confidence >= {{ var('classification_min_confidence') }}::real
-        ) as classification_trusted,
+        ) as is_classification_trusted,
         latest_classification.classifier_model,
         latest_classification.prompt_version
 

@@ -42,7 +42,7 @@ attempt_evidence as (
             when outcome <> 'answered' then 'unanswered'
             when call_type is null and has_transcript and coalesce(transcript_chars, 0) = 0 then 'weak'
             when call_type is null then 'pending'
-            when not coalesce(classification_trusted, false) then 'weak'
+            when not coalesce(is_classification_trusted, false) then 'weak'
             when call_type = 0 then 'weak'
             else 'conversation'
         end as evidence,
@@ -54,7 +54,7 @@ attempt_evidence as (
             when call_type is null then null
             when not coalesce(is_call_type_confident, true)
                 then 'call type untrusted (p=' || to_char(call_type_confidence, 'FM0.00') || ')'
-            when not coalesce(classification_trusted, false)
+            when not coalesce(is_classification_trusted, false)
                 then 'classification untrusted (invalid or invented content)'
             when call_type = 0 then 'answered but classified as no conversation'
         end as weak_note
@@ -79,7 +79,7 @@ attempt_summary as (
         array_agg(distinct call_type) filter (where evidence = 'conversation') as conversation_call_types,
         string_agg('call ' || call_id || ': ' || weak_note, '; ' order by attempt_number, call_id)
             filter (where evidence = 'weak') as weak_evidence,
-        count(*) filter (where call_type is not null and not classification_trusted) as untrusted_attempts,
+        count(*) filter (where call_type is not null and not is_classification_trusted) as untrusted_attempts,
         count(*) filter (where is_duplicate) as duplicate_attempts,
         array_agg('recording reused from call ' || duplicate_of_call_id order by attempt_number)
             filter (where is_duplicate) as duplicate_notes
@@ -219,13 +219,13 @@ verdicts as (
         first_attempt_at,
         last_attempt_at,
         min_gap_minutes,
-        decided_branch_ok as branch_ok,
-        decided_attempts_ok as attempts_ok,
-        decided_gap_ok as gap_ok,
-        decided_outcome_ok as outcome_ok,
-        decided_duplicate_ok as duplicate_ok,
+        decided_branch_ok as is_branch_ok,
+        decided_attempts_ok as is_attempts_ok,
+        decided_gap_ok as is_gap_ok,
+        decided_outcome_ok as is_outcome_ok,
+        decided_duplicate_ok as is_duplicate_ok,
         decided_outcome_ok is not null as is_outcome_evaluated,
-        is_outcome_weak or has_unseen_calls as needs_review,
+        is_outcome_weak or has_unseen_calls as is_review_needed,
         case
             when is_outcome_weak or has_unseen_calls then
                 concat_ws(
@@ -242,13 +242,13 @@ verdicts as (
         untrusted_attempts,
         quarantined_call_records,
         decided_branch_ok and coalesce(decided_attempts_ok, true) and decided_gap_ok
-            and coalesce(decided_outcome_ok, true) and decided_duplicate_ok as compliant,
-        machine_compliant,
-        branch_ok as machine_branch_ok,
-        attempts_ok as machine_attempts_ok,
-        gap_ok as machine_gap_ok,
-        outcome_ok as machine_outcome_ok,
-        duplicate_ok as machine_duplicate_ok,
+            and coalesce(decided_outcome_ok, true) and decided_duplicate_ok as is_compliant,
+        machine_compliant as is_machine_compliant,
+        branch_ok as is_machine_branch_ok,
+        attempts_ok as is_machine_attempts_ok,
+        gap_ok as is_machine_gap_ok,
+        outcome_ok as is_machine_outcome_ok,
+        duplicate_ok as is_machine_duplicate_ok,
         decided_by,
         decided_at,
         is_second_look_needed,

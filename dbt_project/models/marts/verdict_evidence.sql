@@ -66,11 +66,11 @@ failed_rules as (
         on verdicts.order_key = orders.order_key
     cross join lateral (
         values
-            ('branch', not verdicts.branch_ok),
-            ('attempts', not verdicts.attempts_ok),
-            ('gap', not verdicts.gap_ok),
-            ('outcome', verdicts.outcome_ok = false),
-            ('duplicate', not verdicts.duplicate_ok)
+            ('branch', not verdicts.is_branch_ok),
+            ('attempts', not verdicts.is_attempts_ok),
+            ('gap', not verdicts.is_gap_ok),
+            ('outcome', verdicts.is_outcome_ok = false),
+            ('duplicate', not verdicts.is_duplicate_ok)
     ) as failed (rule, has_failed)
     where failed.has_failed
 
@@ -86,7 +86,7 @@ heard as (
         call_types.call_type_label,
         speech_spans.speech_start_s,
         speech_spans.speech_end_s,
-        attempts.outcome = 'answered' and attempts.classification_trusted
+        attempts.outcome = 'answered' and attempts.is_classification_trusted
             and attempts.call_type between 1 and 4 as is_conversation
 
     from attempts
