@@ -420,7 +420,7 @@ def test_local_provider_is_registered_lazily(monkeypatch: pytest.MonkeyPatch) ->
     """A `local/` route imports inference.local_llm.register_local_provider on first use, and only then."""
     import litellm
 
-    import inference.llm as llm
+    import inference.llm.routes as routes  # where ensure_provider keeps its flag
 
     calls: list[str] = []
 
@@ -446,7 +446,7 @@ def test_local_provider_is_registered_lazily(monkeypatch: pytest.MonkeyPatch) ->
     fake_module.register_local_provider = register_local_provider  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "inference.local_llm", fake_module)
     monkeypatch.setattr(litellm, "custom_provider_map", list(litellm.custom_provider_map))
-    monkeypatch.setattr(llm, "_local_registered", False)
+    monkeypatch.setattr(routes, "_local_registered", False)
     config = parse_llm_config(
         {
             "model_list": [
@@ -460,7 +460,7 @@ def test_local_provider_is_registered_lazily(monkeypatch: pytest.MonkeyPatch) ->
     )
     (result,) = classify(config, ["je suis absent"])
     assert result.status == "ok" and result.parsed.call_type == 3 and calls == ["json_schema"]
-    assert llm._local_registered is True
+    assert routes._local_registered is True
 
 
 # -- the audit ---------------------------------------------------------------------------------------------
