@@ -12,6 +12,10 @@ clock, and ``--lr-by-time`` spreads the warm-up + cosine schedule over that time
 
     python -m training.asr_train --out /tmp/out --seed 31 --utterances 40000 --batch-size 64 \
         --steps 1000000 --workers 16 --loader-workers 12 --render-until T1 --train-until T2 --lr-by-time
+
+One module (about 600 lines) for the whole recipe: corpus, rendering, training loop, evaluation and the
+metrics file; its source is hashed into ``metrics.json`` (``recipe_sha256``) with the corpus modules, so
+the recipe a bundled model came from is one file to read.
 """
 
 from __future__ import annotations
