@@ -8,6 +8,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
+from prefect.utilities.annotations import quote
 from pydantic import SecretStr
 
 from flows.audio import analyse_audio
@@ -205,10 +206,13 @@ def daily_compliance(
         stages=[t for t in stages if t is not None],
         run_id=run_id,
     )
-    record_stage_runs(url, run_id, day, summary.stages)
+    # quote(): the summary is plain data, passed without Prefect's input tracking. Tracked, a value it shares
+    # with a subflow's result (dbt-build's node count, an int above 256) becomes a "flow_run" task input,
+    # which Prefect's UI cannot read: the run's Task Runs tab would list none.
+    record_stage_runs(url, run_id, day, quote(summary.stages))
     summary.report_files = write_day_report(url, day, prefixes, settings)
-    publish_artifacts(url, summary)
-    record_run(url, run_id, {"date": day, "prefix": prefix}, summary, "Completed")
+    publish_artifacts(url, quote(summary))
+    record_run(url, run_id, {"date": day, "prefix": prefix}, quote(summary), "Completed")
     logger.info(
         "daily-compliance %s: %d audited orders, %d compliant, %d rows inserted, %d rejects",
         day,

@@ -53,6 +53,22 @@ def test_every_dbt_node_of_the_run_is_a_completed_prefect_task(cli_runs: CliRuns
     assert {state for _, state in tasks} == {"Completed"}
 
 
+def test_every_task_input_is_one_the_prefect_ui_can_show(cli_runs: CliRuns) -> None:
+    """Prefect's UI reads task inputs of type constant, parameter and task_run only: one task run with a
+    "flow_run" input (a value Prefect links to a subflow's result, such as dbt-build's node count) makes the
+    run's Task Runs tab list nothing. Read from both runs' Prefect database."""
+    with sqlite3.connect(Path(cli_runs.env["PREFECT_HOME"]) / "prefect.db") as db:
+        rows = db.execute("select name, task_inputs from task_run").fetchall()
+    kinds = {
+        (name.rsplit("-", 1)[0], item["input_type"])
+        for name, inputs in rows
+        for items in json.loads(inputs).values()
+        for item in items
+    }
+    assert {kind for _, kind in kinds} <= {"constant", "parameter", "task_run"}, sorted(kinds)
+    assert ("publish-artifacts", "task_run") in kinds  # dependencies are still tracked (the database URL)
+
+
 def test_the_log_file_has_what_the_terminal_leaves_out(cli_runs: CliRuns) -> None:
     logged = (cli_runs.state / "logs" / "callaudit.log").read_text(encoding="utf-8")
     assert "Finished in state Completed()" in logged
