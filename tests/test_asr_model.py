@@ -125,9 +125,10 @@ def test_bundle_clears_the_training_paths(tmp_path: Path) -> None:
 def test_bundled_model_on_calls_of_a_fresh_generator_seed(tmp_path: Path) -> None:
     """The bundled model on what the pipeline hears of answered calls it never saw (the generator's
     phrasing, voices and channels; seed 603 is used by no training or tuning): the whole-call transcripts,
-    speech spans only, as the stage cuts them. The second model, which had learnt its templates and little
-    French, scored 81 % WER / 38 % CER on such calls; the third 68 % / 25 %. The bounds catch a return to
-    the template model; the goal (≤ 12 % WER) needs a model that generalises (models/asr/RECIPE.md)."""
+    speech spans only, as the stage cuts them, greedy. The second model, which had learnt its templates and
+    little French, scored 81 % WER / 38 % CER on such calls; the third 66.5 % / 22.0 %, the fourth (bundled)
+    58.1 % / 19.1 %. The bounds catch a return to the third model or worse; the goal (≤ 12 % WER) needs a
+    model that generalises (models/asr/RECIPE.md)."""
     import csv
     from datetime import date
 
@@ -151,4 +152,4 @@ def test_bundled_model_on_calls_of_a_fresh_generator_seed(tmp_path: Path) -> Non
         heard[key] = next(t.text for t in transcripts if t.channel in ("mix", "dialogue"))
     texts = [heard[r["call_id"]].replace("agent:", " ").replace("client:", " ") for r in answered]
     rates = error_rates([r["transcript"] for r in answered], texts)
-    assert rates["wer"] < 0.75 and rates["cer"] < 0.32, rates
+    assert rates["wer"] < 0.63 and rates["cer"] < 0.21, rates
