@@ -131,7 +131,7 @@ def print_report(results: dict[str, dict[str, Any]]) -> None:
             "outcome ✗ precision",
             [f"{pct(r['outcome_fail_precision'])} of {r['outcome_fails']}" for r in results.values()],
         ),  # fmt: skip
-        ("orders in needs_review", [pct(results[n]["needs_review_share"]) for n in names]),
+        ("orders in review (is_review_needed)", [pct(results[n]["needs_review_share"]) for n in names]),
         ("compliant agreement", [pct(results[n]["compliant_agreement"]) for n in names]),
         ("audited orders", [str(results[n]["audited_orders"]) for n in names]),
     ]
