@@ -225,7 +225,7 @@ def classify_calls(database_url: str, settings: Settings, shard: Shard) -> Stage
             model=model,
         )
 
-    counts = {"failed": 0, "untrusted": 0, "tokens": 0, "cost_usd": 0.0, "resent": 0}
+    counts = dict.fromkeys(COUNTS, 0)
     run_id = current_run_id()
     with (
         psycopg.connect(database_url) as conn,

@@ -46,22 +46,10 @@ from flows.storage import AudioRoots
 
 REVIEWER_ROLE = "callaudit_reviewer"
 RULES = ("branch", "attempts", "gap", "outcome", "duplicates")
-# the order_compliance column holding the machine's own value of each rule
-MACHINE_COLUMN = {
-    "branch": "is_machine_branch_ok",
-    "attempts": "is_machine_attempts_ok",
-    "gap": "is_machine_gap_ok",
-    "outcome": "is_machine_outcome_ok",
-    "duplicates": "is_machine_duplicate_ok",
-}
-# the order_compliance column holding each rule's decided value
-RULE_COLUMN = {
-    "branch": "is_branch_ok",
-    "attempts": "is_attempts_ok",
-    "gap": "is_gap_ok",
-    "outcome": "is_outcome_ok",
-    "duplicates": "is_duplicate_ok",
-}
+_RULE_OK = {rule: f"{'duplicate' if rule == 'duplicates' else rule}_ok" for rule in RULES}
+# the order_compliance columns holding each rule's decided value and the machine's own value
+RULE_COLUMN = {rule: f"is_{ok}" for rule, ok in _RULE_OK.items()}
+MACHINE_COLUMN = {rule: f"is_machine_{ok}" for rule, ok in _RULE_OK.items()}
 DECISIONS = ("confirm", "pass", "fail")
 COOKIE = "callaudit_review"
 AUDIO_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg"}
