@@ -57,10 +57,16 @@ def test_heard_calls_keep_their_labels_and_are_cached(tmp_path: Path) -> None:
     # what the classifier gets is the speech model's spelling, not the corpus's text
     assert all(c.text != " ".join(t for _, t in e[0]) for c, e in zip(calls, expected, strict=True))
     [cached] = list(tmp_path.iterdir())
-    assert cached.name.startswith("heard-") and cached.name.endswith("-s7-n4.jsonl")
+    assert cached.name.startswith("heard-") and cached.name.endswith("-s7.jsonl")
     cached.write_text(cached.read_text(encoding="utf-8").replace(calls[0].text, "lu du cache"), "utf-8")
     again = heard_calls(4, 7, DEFAULT_ASR_MODEL, tmp_path, log=lambda _: None)
     assert again[0].text == "lu du cache" and again[1:] == calls[1:]
+    # a larger count keeps the cached calls and recognises only the new ones, each as a fresh run would
+    logged: list[str] = []
+    more = heard_calls(6, 7, DEFAULT_ASR_MODEL, tmp_path, log=logged.append)
+    assert more[:4] == again and "4/6 calls cached" in logged[0] and "recognising 2" in logged[0]
+    fresh = heard_calls(6, 7, DEFAULT_ASR_MODEL, tmp_path / "fresh", log=lambda _: None)
+    assert more[4:] == fresh[4:] and more[1:4] == fresh[1:4]
 
 
 @pytest.mark.skipif(not DEFAULT_ASR_MODEL.exists(), reason="the bundled speech model is absent")

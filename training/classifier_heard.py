@@ -12,8 +12,9 @@ telephone band with µ-law, or 16 kHz; noise 10–35 dB SNR), and transcribed by
 text the classifier gets is the one the classification stage reads: the merged dialogue of a stereo call,
 the mix of a mono one.
 
-The calls are cached as JSON lines under ``cache`` keyed by the model's sha256, the seed and the count:
-the recipe re-runs for free, and a retrained speech model gets a training set of its own.
+The calls are cached as JSON lines under ``cache`` keyed by the model's sha256 (and the LM's) and the seed,
+appended call by call: the recipe re-runs for free, a larger count or an interrupted run only does the calls
+the cache lacks, and a retrained speech model gets a training set of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict
 from math import gcd
 from pathlib import Path
 
@@ -96,40 +96,77 @@ def heard_calls(
     log_file: Path | None = None,
     lm: str | Path | None = None,
 ) -> list[LabelledCall]:
-    """``n`` corpus calls (from ``seed``) as the speech model ``model`` transcribes them (with the beam search
-    of the LM ``lm`` when given, as the pipeline decodes); cached."""
-    from inference.asr import AsrConfig, CallAudio, Transcriber
+    """The first ``n`` corpus calls of ``seed`` as the speech model ``model`` transcribes them (with the beam
+    search of the LM ``lm`` when given, as the pipeline decodes).
 
+    Cached under ``cache`` in one JSON-lines file per (model, LM, seed), one line per call with its index,
+    appended as each call is recognised: call ``i`` is the ``i``-th corpus call of ``seed``, rendered with a
+    generator of its own, so a larger ``n`` or an interrupted run only renders and recognises the calls the
+    file lacks."""
     decoding = f"-lm{file_sha256(str(lm))[:8]}" if lm else ""
-    path = cache / f"heard-{file_sha256(str(model))[:12]}{decoding}-s{seed}-n{n}.jsonl"
-    if path.exists():
-        calls = [LabelledCall(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
-        if len(calls) == n:
-            return calls
+    path = cache / f"heard-{file_sha256(str(model))[:12]}{decoding}-s{seed}.jsonl"
     rng = random.Random(seed)
     labelled = [make_labelled_turns(rng) for _ in range(n)]
+    texts = _cached_texts(path)
+    missing = [i for i in range(n) if i not in texts]
+    if missing:
+        log(f"{n - len(missing)}/{n} calls cached in {path.name}; speaking and recognising {len(missing)}")
+        texts |= _recognise(labelled, missing, seed, model, path, log, log_file, lm)
+    return [
+        LabelledCall(texts[i], call_type, behavior, sentiment)
+        for i, (_turns, _language, call_type, behavior, sentiment) in enumerate(labelled)
+    ]
+
+
+def _cached_texts(path: Path) -> dict[int, str]:
+    """Index -> recognised text of the calls already in the cache file (a torn last line is skipped)."""
+    texts: dict[int, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            texts[int(row["i"])] = row["text"]
+    return texts
+
+
+def _recognise(
+    labelled: Sequence[tuple],
+    indices: Sequence[int],
+    seed: int,
+    model: str | Path,
+    path: Path,
+    log: Callable[[str], None],
+    log_file: Path | None,
+    lm: str | Path | None,
+) -> dict[int, str]:
+    """Speak and transcribe the calls ``indices`` of ``labelled``, appending each to ``path``."""
+    from inference.asr import AsrConfig, CallAudio, Transcriber
+
     config = AsrConfig(model=str(model), device="cpu", log_file=log_file, lm=str(lm) if lm else None)
     transcriber = Transcriber(config)
 
     def recordings() -> Iterator[CallAudio]:
-        render_rng = random.Random(seed + 1)
-        for i, (turns, language, *_labels) in enumerate(labelled):
-            recording = spoken(turns, language, render_rng)
+        for done, i in enumerate(indices, start=1):
+            turns, language = labelled[i][0], labelled[i][1]
+            recording = spoken(turns, language, random.Random(f"{seed}-render-{i}"))
             if recording is None:
                 recording = (np.zeros(8000, np.float32), 8000)
             yield CallAudio(str(i), recording[0], recording[1], 0.0)
-            if (i + 1) % 100 == 0:
-                log(f"spoken and recognised {i + 1}/{n} calls")
+            if done % 100 == 0:
+                log(f"spoken and recognised {done}/{len(indices)} calls")
 
     texts: dict[int, str] = {}
-    for key, transcripts in transcriber.transcribe_calls(recordings()):
-        whole = [t for t in transcripts if t.channel in ("dialogue", "mix")]
-        texts[int(key)] = whole[0].text if whole else ""
-    calls = [
-        LabelledCall(texts.get(i, ""), call_type, behavior, sentiment)
-        for i, (_turns, _language, call_type, behavior, sentiment) in enumerate(labelled)
-    ]
-    cache.mkdir(parents=True, exist_ok=True)
-    lines = (json.dumps(asdict(call), ensure_ascii=False) + "\n" for call in calls)
-    path.write_text("".join(lines), encoding="utf-8")
-    return calls
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        for key, transcripts in transcriber.transcribe_calls(recordings()):
+            whole = [t for t in transcripts if t.channel in ("dialogue", "mix")]
+            texts[int(key)] = whole[0].text if whole else ""
+            f.write(json.dumps({"i": int(key), "text": texts[int(key)]}, ensure_ascii=False) + "\n")
+            f.flush()
+        for i in indices:  # a call with no speech span is recognised as nothing
+            if i not in texts:
+                texts[i] = ""
+                f.write(json.dumps({"i": i, "text": ""}, ensure_ascii=False) + "\n")
+    return texts
