@@ -142,7 +142,7 @@ def test_fixing_a_file_clears_its_rejects(ingested, messy: Path, database_url: s
 
 
 def test_cli_says_what_to_fix_instead_of_a_traceback(messy: Path, tmp_path: Path, capsys) -> None:
-    from flows.cli import main
+    from cli.main import main
 
     code = main(
         [
@@ -163,7 +163,7 @@ def test_cli_says_what_to_fix_instead_of_a_traceback(messy: Path, tmp_path: Path
 
 
 def test_cli_db_url_prints_the_configured_database(database_url: str, capsys) -> None:
-    from flows.cli import main
+    from cli.main import main
 
     assert main(["db", "url"]) == 0
     assert capsys.readouterr().out.strip() == database_url

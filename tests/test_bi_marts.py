@@ -210,7 +210,7 @@ def test_technician_scorecards_recompute_from_the_orders_and_the_lines_calls(
     orders = {r["order_key"]: r for r in rows(database_url, "select * from marts.order_compliance")}
     talk = {r["call_id"]: r for r in rows(database_url, "select * from marts.call_conversations")}
     cards = {
-        (r["technician_line"], r["week_start"]): r
+        (r["technician_line"], r["week_started_on"]): r
         for r in rows(database_url, "select * from marts.technician_scorecards")
     }
     line = {a["order_key"]: a["caller_number"] for a in attempts if a["attempt_number"] == 1}

@@ -3,6 +3,7 @@ espeak-ng and transcribed by the bundled speech model through the pipeline's tra
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from pathlib import Path
@@ -67,6 +68,12 @@ def test_heard_calls_keep_their_labels_and_are_cached(tmp_path: Path) -> None:
     assert more[:4] == again and "4/6 calls cached" in logged[0] and "recognising 2" in logged[0]
     fresh = heard_calls(6, 7, DEFAULT_ASR_MODEL, tmp_path / "fresh", log=lambda _: None)
     assert more[4:] == fresh[4:] and more[1:4] == fresh[1:4]
+    # a call whose phrasing changed since it was cached is spoken again, not read back
+    [cached] = [f for f in tmp_path.iterdir() if f.is_file()]
+    rows = [json.loads(line) for line in cached.read_text(encoding="utf-8").splitlines()]
+    rows[0]["turns"] = "0" * 16
+    cached.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert heard_calls(6, 7, DEFAULT_ASR_MODEL, tmp_path, log=lambda _: None)[0] == calls[0]
 
 
 @pytest.mark.skipif(not DEFAULT_ASR_MODEL.exists(), reason="the bundled speech model is absent")

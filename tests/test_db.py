@@ -61,7 +61,7 @@ def test_pipeline_role_cannot_be_read_by_analyst(database_url: str) -> None:
 def test_a_connection_lost_during_a_run_says_to_run_again_not_to_check_the_url(server_url: str) -> None:
     """The CLI's one line for a database error: a server that went away mid-run (stopped, restarted) is not a
     wrong DATABASE_URL; the next run resumes."""
-    from flows.cli import database_error
+    from cli.main import database_error
 
     with (
         psycopg.connect(server_url, autocommit=True) as victim,

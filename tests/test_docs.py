@@ -257,7 +257,7 @@ def test_cli_prints_where_the_docs_are_and_why_one_is_missing(
     built: DocsBuild, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     import docs_site.docs
-    from flows.cli import main
+    from cli.main import main
 
     missing = DocsBuild(root=built.root, dbt_index=built.dbt_index, gx_notice=docs_site.docs.GX_MISSING_HINT)
     monkeypatch.setattr(docs_site.docs, "build_docs", lambda: missing)

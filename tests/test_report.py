@@ -240,7 +240,7 @@ def test_a_rerun_replaces_the_files_and_leaves_no_temporary_file(
 
 
 def test_cli_prints_the_paths_written(daily_run, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from flows.cli import main
+    from cli.main import main
 
     assert main(["report", "--date", DAY.isoformat(), "--format", "csv", "--out", str(tmp_path)]) == 0
     printed = [line for line in capsys.readouterr().out.splitlines() if line.strip()]

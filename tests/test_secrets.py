@@ -201,7 +201,7 @@ def test_wrong_key_names_the_expected_fingerprint(vault_db: str, tmp_path: Path)
 
 
 def test_cli_run_refuses_a_wrong_key_in_one_line(vault_db: str, tmp_path: Path, monkeypatch, capsys) -> None:
-    from flows.cli import main
+    from cli.main import main
     from warehouse.vault import fingerprint, new_key, vault_key
 
     good = _settings(tmp_path)
@@ -242,7 +242,7 @@ def test_rotate_from_key_file(vault_db: str, tmp_path: Path) -> None:
 def test_rotate_with_key_in_environment_prints_the_new_key(
     vault_db: str, tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    from flows.cli import main
+    from cli.main import main
     from warehouse.vault import Vault, _decode, new_key, open_vault
 
     old_key = new_key()

@@ -19,6 +19,7 @@ the cache lacks, and a retrained speech model gets a training set of its own.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from collections.abc import Callable, Iterator, Sequence
@@ -107,7 +108,7 @@ def heard_calls(
     path = cache / f"heard-{file_sha256(str(model))[:12]}{decoding}-s{seed}.jsonl"
     rng = random.Random(seed)
     labelled = [make_labelled_turns(rng) for _ in range(n)]
-    texts = _cached_texts(path)
+    texts = _cached_texts(path, [_turns_key(call[0], call[1]) for call in labelled])
     missing = [i for i in range(n) if i not in texts]
     if missing:
         log(f"{n - len(missing)}/{n} calls cached in {path.name}; speaking and recognising {len(missing)}")
@@ -118,8 +119,14 @@ def heard_calls(
     ]
 
 
-def _cached_texts(path: Path) -> dict[int, str]:
-    """Index -> recognised text of the calls already in the cache file (a torn last line is skipped)."""
+def _turns_key(turns: Sequence[tuple[str, str]], language: str) -> str:
+    """What a cached text was spoken from: an edit of the corpus's phrasing changes it."""
+    return hashlib.sha256(json.dumps([language, list(turns)], ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def _cached_texts(path: Path, keys: Sequence[str]) -> dict[int, str]:
+    """Index -> recognised text of the calls in the cache file that were spoken from the turns whose
+    :func:`_turns_key` is ``keys[index]`` (a torn last line and a call since rephrased are skipped)."""
     texts: dict[int, str] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -127,7 +134,9 @@ def _cached_texts(path: Path) -> dict[int, str]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            texts[int(row["i"])] = row["text"]
+            i = int(row["i"])
+            if i < len(keys) and row.get("turns") == keys[i]:
+                texts[i] = row["text"]
     return texts
 
 
@@ -162,11 +171,17 @@ def _recognise(
     with path.open("a", encoding="utf-8") as f:
         for key, transcripts in transcriber.transcribe_calls(recordings()):
             whole = [t for t in transcripts if t.channel in ("dialogue", "mix")]
-            texts[int(key)] = whole[0].text if whole else ""
-            f.write(json.dumps({"i": int(key), "text": texts[int(key)]}, ensure_ascii=False) + "\n")
+            i = int(key)
+            texts[i] = whole[0].text if whole else ""
+            f.write(_line(i, labelled[i], texts[i]))
             f.flush()
         for i in indices:  # a call with no speech span is recognised as nothing
             if i not in texts:
                 texts[i] = ""
-                f.write(json.dumps({"i": i, "text": ""}, ensure_ascii=False) + "\n")
+                f.write(_line(i, labelled[i], ""))
     return texts
+
+
+def _line(i: int, call: Sequence, text: str) -> str:
+    row = {"i": i, "turns": _turns_key(call[0], call[1]), "text": text}
+    return json.dumps(row, ensure_ascii=False) + "\n"

@@ -32,7 +32,7 @@ line_orders as (
 
     select
         order_lines.technician_line,
-        date_trunc('week', orders.suspended_on)::date as week_start,
+        date_trunc('week', orders.suspended_on)::date as week_started_on,
         orders.*
 
     from orders
@@ -46,11 +46,11 @@ order_counts as (
 
     select
         technician_line,
-        week_start,
+        week_started_on,
         {{ order_rule_counts() }}
 
     from line_orders
-    group by technician_line, week_start
+    group by technician_line, week_started_on
 
 ),
 
@@ -59,7 +59,7 @@ line_calls as (
     -- the line's own answered calls on the orders it is counted for
     select
         line_orders.technician_line,
-        line_orders.week_start,
+        line_orders.week_started_on,
         conversations.*
 
     from line_orders
@@ -77,7 +77,7 @@ call_measures as (
 
     select
         technician_line,
-        week_start,
+        week_started_on,
         count(*)::integer as answered_calls,
         round(avg(talk_s), 1)::numeric(12, 1) as avg_talk_s,
         round(avg(agent_talk_share), 3)::numeric(6, 3) as avg_agent_talk_share,
@@ -86,16 +86,16 @@ call_measures as (
         count(*) filter (where is_stereo)::integer as stereo_calls
 
     from line_calls
-    group by technician_line, week_start
+    group by technician_line, week_started_on
 
 ),
 
 final as (
 
     select
-        order_counts.technician_line || '|' || order_counts.week_start as scorecard_key,
+        order_counts.technician_line || '|' || order_counts.week_started_on as scorecard_key,
         order_counts.technician_line,
-        order_counts.week_start,
+        order_counts.week_started_on,
         order_counts.orders,
         order_counts.compliant_orders,
         round(100.0 * order_counts.compliant_orders / order_counts.orders, 1)::numeric(5, 1) as compliant_pct,
@@ -116,7 +116,7 @@ final as (
     from order_counts
     left join call_measures
         on order_counts.technician_line = call_measures.technician_line
-        and order_counts.week_start = call_measures.week_start
+        and order_counts.week_started_on = call_measures.week_started_on
 
 )
 

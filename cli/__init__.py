@@ -1,0 +1,1 @@
+"""The ``callaudit`` command line (:mod:`cli.main`)."""
