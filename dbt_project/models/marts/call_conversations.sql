@@ -1,10 +1,14 @@
 -- Conversation measures per recorded call, from the spans of speech the audio analysis found after the last
--- tone: how long each party talked (stereo: channel 0 the agent, 1 the customer; mono: the voices together,
+-- tone, joined into turns (a side's pause shorter than turn_pause_max_s while the other side is silent is part
+-- of its turn; in mono, where nobody can tell who is silent, a pause shorter than mono_turn_pause_max_s): how
+-- long each party talked (stereo: channel 0 the agent, 1 the customer; mono: the voices together,
 -- party unknown), the silences between the first and the last word, the longest one, and, in stereo,
 -- overtalk — both sides at once — and interruptions: a side starts while the other has been talking for at
 -- least interruption_min_talk_s.
 
 {%- set min_talk_s = var('interruption_min_talk_s', 0.3) %}
+{%- set turn_pause_s = var('turn_pause_max_s', 0.8) %}
+{%- set mono_pause_s = var('mono_turn_pause_max_s', 0.4) %}
 
 with
 
@@ -26,6 +30,86 @@ speech_segments as (
 
 ),
 
+recording_channels as (
+
+    select
+        audio_sha256,
+        max(channels) as channels
+
+    from audio_files
+    group by audio_sha256
+
+),
+
+segments as (
+
+    -- each span with the end of the same side's previous span
+    select
+        speech_segments.audio_sha256,
+        speech_segments.audio_channel,
+        speech_segments.speech_start_s,
+        speech_segments.speech_end_s,
+        recording_channels.channels,
+        lag(speech_segments.speech_end_s) over (
+            partition by speech_segments.audio_sha256, speech_segments.audio_channel
+            order by speech_segments.speech_start_s
+        ) as previous_end_s
+
+    from speech_segments
+    inner join recording_channels
+        on speech_segments.audio_sha256 = recording_channels.audio_sha256
+
+),
+
+pauses as (
+
+    -- a span continues its side's turn when the pause before it is short and nobody else spoke in it
+    select
+        segments.*,
+        coalesce(
+            segments.speech_start_s - segments.previous_end_s
+                < case when segments.channels = 2 then {{ turn_pause_s }} else {{ mono_pause_s }} end
+            and not exists (
+                select 1
+                from speech_segments as other
+                where other.audio_sha256 = segments.audio_sha256
+                    and other.audio_channel <> segments.audio_channel
+                    and other.speech_start_s < segments.speech_start_s
+                    and other.speech_end_s > segments.previous_end_s
+            ),
+            false
+        ) as is_turn_continued
+
+    from segments
+
+),
+
+numbered as (
+
+    select
+        pauses.*,
+        count(*) filter (where not is_turn_continued) over (
+            partition by audio_sha256, audio_channel order by speech_start_s
+        ) as turn_number
+
+    from pauses
+
+),
+
+turns as (
+
+    select
+        audio_sha256,
+        audio_channel,
+        turn_number,
+        min(speech_start_s) as speech_start_s,
+        max(speech_end_s) as speech_end_s
+
+    from numbered
+    group by audio_sha256, audio_channel, turn_number
+
+),
+
 ordered as (
 
     -- the spans of both channels in time order, with the furthest end reached before each one
@@ -39,7 +123,7 @@ ordered as (
             rows between unbounded preceding and 1 preceding
         ) as reached_end_s
 
-    from speech_segments
+    from turns
 
 ),
 
@@ -107,7 +191,7 @@ channel_talk as (
         sum(speech_end_s - speech_start_s) filter (where audio_channel = 0) as channel_0_talk_s,
         sum(speech_end_s - speech_start_s) filter (where audio_channel = 1) as channel_1_talk_s
 
-    from speech_segments
+    from turns
     group by audio_sha256
 
 ),
@@ -121,8 +205,8 @@ crossings as (
             - greatest(later.speech_start_s, other.speech_start_s) as overlap_s,
         later.speech_start_s >= other.speech_start_s + {{ min_talk_s }} as is_interruption
 
-    from speech_segments as later
-    inner join speech_segments as other
+    from turns as later
+    inner join turns as other
         on later.audio_sha256 = other.audio_sha256
         and later.audio_channel <> other.audio_channel
         and later.speech_start_s < other.speech_end_s
