@@ -12,7 +12,8 @@ pipeline's own output against the truth:
   the call type of answered calls (all, and those trusted as evidence), and the word and character error
   rates of the whole-call transcripts, overall and per recording condition;
 - per answered call, the conversation measures of ``marts.call_conversations`` (talk seconds per party,
-  longest silence, interruptions) against the utterances the truth placed (``speech_spans``).
+  longest silence, interruptions) against the utterances the truth placed (``speech_spans``), and each QA
+  item of ``marts.call_qa_items`` (met, not met, not applicable) against the truth's (``qa_items``).
 
 It prints tables, writes the figures as JSON, and publishes them as a Prefect artifact on its flow run. The
 README's accuracy figures and ``benchmarks/speech_understanding.py`` come from :func:`score`.
@@ -215,11 +216,37 @@ def score(database_url: str, labelled: Path) -> dict[str, Any]:
                left join raw.current_transcripts t on t.sha256 = a.audio_sha256"""
         ).fetchall()
         conversations = conn.execute("select * from marts.call_conversations").fetchall()
+        qa_items = conn.execute("select call_id, item_key, qa_status from marts.call_qa_items").fetchall()
     return {
         "labelled": str(labelled),
         "verdicts": _verdicts(truth_orders, orders),
         **_calls(truth_calls, calls),
         "conversations": _conversations(truth_calls, conversations),
+        "qa_items": _qa_items(truth_calls, qa_items),
+    }
+
+
+def _qa_items(truth_calls: dict[str, dict[str, str]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per QA item, how often the scorecard's status (met, not_met, not_applicable) is the truth's, over the
+    answered calls that have both (a set labelled without QA items scores none)."""
+    pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in rows:
+        truth = truth_calls.get(row["call_id"])
+        if truth is None or truth["duplicate_of"] or not truth.get("qa_items"):
+            continue
+        expected = json.loads(truth["qa_items"]).get(row["item_key"])
+        if expected is not None:
+            pairs[row["item_key"]].append((expected, row["qa_status"]))
+    return {
+        item: {
+            "calls": len(seen),
+            "agreement": ratio(sum(e == p for e, p in seen), len(seen)),
+            "met_in_truth": sum(e == "met" for e, _ in seen),
+            "met_found": sum(e == p == "met" for e, p in seen),
+            "not_met_in_truth": sum(e == "not_met" for e, _ in seen),
+            "not_met_found": sum(e == p == "not_met" for e, p in seen),
+        }
+        for item, seen in sorted(pairs.items())
     }
 
 
@@ -266,6 +293,17 @@ def report_markdown(results: dict[str, Any]) -> str:
             f"longest silence within {conv['tolerance_s']} s for "
             f"{pct(conv['longest_silence_within_tolerance'])}, interruptions exact for "
             f"{pct(conv['interruptions_exact'])} of {conv['stereo_calls']} stereo calls."
+        )
+    qa = results.get("qa_items")
+    if qa:
+        lines.append(
+            "QA items, agreement with the truth on answered calls: "
+            + ", ".join(
+                f"{item} {pct(v['agreement'])} (met {v['met_found']}/{v['met_in_truth']}, "
+                f"not met {v['not_met_found']}/{v['not_met_in_truth']})"
+                for item, v in qa.items()
+            )
+            + f" — of {max(v['calls'] for v in qa.values())} calls."
         )
     speech = results["speech"].get("all")
     if speech:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +83,7 @@ class RenderedCall:
     duration_s: float
     transcript: str
     speech_spans: list[list[float]]  # [start_s, end_s, party] of each utterance (0 agent, 1 customer)
+    qa_items: dict[str, str] = field(default_factory=dict)  # answered: each QA item's status (phrasebank's)
 
 
 def _voice(rng: np.random.Generator, exclude: str = "") -> Voice:
@@ -109,7 +110,11 @@ def _speak(tl: Timeline, voice: Voice, text: str, channel: int) -> None:
     tl.add(voice.say(text, tl.rate), "speech", channel, text=text)
 
 
-def _compose(job: CallJob, rate: int, rings: int, agent: Voice, customer: Voice) -> Timeline:
+def _compose(
+    job: CallJob, rate: int, rings: int, agent: Voice, customer: Voice
+) -> tuple[Timeline, dict[str, str]]:
+    """The call's timeline and, when answered, the status of each QA item its lines meet (phrasebanks
+    with a ``qa_truth`` only)."""
     rng = np.random.default_rng([job.seed, job.index, 2])
     phrases = importlib.import_module(job.phrasebank)
     tl = Timeline(rate)
@@ -152,15 +157,18 @@ def _compose(job: CallJob, rate: int, rings: int, agent: Voice, customer: Voice)
         tl.silence(rng.uniform(0.2, 0.8))
         _speak(tl, customer, _pick(rng, phrases.HELLO), 1)
         tl.silence(rng.uniform(0.3, 0.9))
-        intro = phrases.INTRO_COURTEOUS if job.behaviour else phrases.INTRO_RUDE
-        _speak(tl, agent, _pick(rng, intro).format(**names), 0)
+        intro = _pick(rng, phrases.INTRO_COURTEOUS if job.behaviour else phrases.INTRO_RUDE)
+        _speak(tl, agent, intro.format(**names), 0)
         tl.silence(rng.uniform(0.3, 0.9))
-        _speak(tl, customer, _pick(rng, phrases.ANSWER[job.intent]).format(**names), 1)
+        answer = _pick(rng, phrases.ANSWER[job.intent])
+        _speak(tl, customer, answer.format(**names), 1)
         tl.silence(rng.uniform(0.3, 0.9))
-        close = phrases.CLOSE_COURTEOUS if job.behaviour else phrases.CLOSE_RUDE
-        _speak(tl, agent, _pick(rng, close), 0)
+        close = _pick(rng, phrases.CLOSE_COURTEOUS if job.behaviour else phrases.CLOSE_RUDE)
+        _speak(tl, agent, close, 0)
         tl.silence(rng.uniform(0.3, 1.0))
-    return tl
+        if hasattr(phrases, "qa_truth"):
+            return tl, phrases.qa_truth([intro, answer, close], job.intent)
+    return tl, {}
 
 
 def _spans(tl: Timeline, kind: str) -> list[list[float]]:
@@ -202,10 +210,10 @@ def render_call(job: CallJob) -> RenderedCall:
     customer = _voice(rng, exclude=agent.name)
     lo, hi = RING_RANGE[job.outcome]
     rings = int(rng.integers(lo, hi + 1))
-    tl = _compose(job, rate, rings, agent, customer)
+    tl, qa_items = _compose(job, rate, rings, agent, customer)
     while tl.pos > MAX_S * rate and rings > max(lo, 1):
         rings -= 1
-        tl = _compose(job, rate, rings, agent, customer)
+        tl, qa_items = _compose(job, rate, rings, agent, customer)
     if tl.pos < MIN_S * rate:
         tl.shift(int((MIN_S + rng.uniform(0.0, 2.0)) * rate) - tl.pos)
     signal = tl.render(channels)
@@ -232,6 +240,7 @@ def render_call(job: CallJob) -> RenderedCall:
         round(tl.pos / rate, 4),
         transcript,
         _speech_spans(tl),
+        qa_items,
     )
 
 

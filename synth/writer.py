@@ -45,6 +45,7 @@ TRUTH_CALLS_HEADER = (
     "duplicate_of",
     "duplicate_kind",
     "speech_spans",
+    "qa_items",
 )
 TRUTH_ORDERS_HEADER = (
     "order_type",
@@ -167,6 +168,7 @@ def write_truth_calls(calls: list[Call], rendered: dict[str, RenderedCall], trut
                     c.duplicate_of,
                     c.duplicate_kind,
                     json.dumps(r.speech_spans),
+                    json.dumps(r.qa_items) if r.qa_items else "",
                 )
             )
 
@@ -240,7 +242,10 @@ format (WAV|FLAC), snr_db (additive noise vs active signal power), duration_s, t
 duplicate_of (call_id of the original call whose recording this call reuses; empty otherwise),
 duplicate_kind (identical|reencoded|other_order; empty otherwise), speech_spans (JSON array of
 [start_s, end_s, party] of every utterance, in time order: party 0 the agent, 1 the customer, a voicemail
-greeting or the network's announcement; each span from its first to its last audible sample).
+greeting or the network's announcement; each span from its first to its last audible sample),
+qa_items (answered calls of a phrasebank with QA truth: JSON object, each item of the QA scorecard -
+greeting, names_self, names_company, refers_to_order, states_purpose, new_slot_named,
+availability_confirmed, polite_close - as met, not_met or not_applicable, from what the call's lines say).
 
 ## Duplicate attempts
 A few audited orders (about 6% of the orders; each kind at least once from 40 orders on) get one extra

@@ -172,3 +172,48 @@ def test_truth_talk_counts_parties_silences_and_interruptions() -> None:
     assert talk == {0: pytest.approx(4.1), 1: pytest.approx(2.5)}  # the span before the onset is left out
     assert longest == pytest.approx(1.5)  # voice 3.0-7.5, then 9.0
     assert interruptions == 2  # 5.0 into 3.0's turn, 6.2 into 5.0's; 9.0 interrupts nobody
+
+
+def test_qa_scorecard_rates_every_item_of_each_answered_call(warehouse_url: str, synth_set: Path) -> None:
+    """marts.call_qa_items: one row per item of the qa_items seed for each answered, transcribed call; an item
+    of one call type applies to calls classified as that type only; a met item shows its redacted words and,
+    where one transcript segment meets it, seconds inside the recording. Scored against the generator's
+    truth, whose courteous and rude technicians meet and miss items, every item is scored on the same
+    calls."""
+    from flows.evaluate import score
+
+    with psycopg.connect(warehouse_url) as conn:
+        items = dict(conn.execute("select item_key, applies_to_call_type from seeds.qa_items").fetchall())
+        answered = dict(
+            conn.execute(
+                """select distinct call_id, call_type from marts.call_attempts
+                   where outcome = 'answered' and has_transcript and transcript_redacted is not null"""
+            ).fetchall()
+        )
+        rows = conn.execute(
+            """select q.call_id, q.item_key, q.qa_status, q.evidence_words, q.evidence_start_s,
+                      q.evidence_end_s, f.duration_s
+               from marts.call_qa_items q
+               join raw.calls c using (call_id)
+               join raw.audio_files f on f.audio_path = c.audio_path"""
+        ).fetchall()
+    assert answered and len(items) == 8
+    assert sorted((c, i) for c, i, *_ in rows) == sorted((c, i) for c in answered for i in items)
+    for call_id, item, status, words, start, end, duration in rows:
+        applies = items[item] is None or answered[call_id] == items[item]
+        assert (status == "not_applicable") == (not applies), (call_id, item)
+        assert (words is not None) == (status == "met"), (call_id, item)
+        if start is not None:
+            assert status == "met" and 0 <= start <= end <= float(duration) + 0.01
+    assert {"met", "not_met", "not_applicable"} <= {status for _, _, status, *_ in rows}
+    qa = score(warehouse_url, synth_set)["qa_items"]
+    assert set(qa) == set(items)
+    scored = {c for c in answered if c in _answered_truth(synth_set)}
+    assert {v["calls"] for v in qa.values()} == {len(scored)}
+    planted = qa["names_self"]
+    assert planted["met_in_truth"] > 0 and planted["not_met_in_truth"] > 0
+
+
+def _answered_truth(synth_set: Path) -> set[str]:
+    with open(synth_set / "truth" / "calls.csv", newline="", encoding="utf-8") as fh:
+        return {r["call_id"] for r in csv.DictReader(fh) if r["qa_items"] and not r["duplicate_of"]}

@@ -193,6 +193,30 @@ def test_speech_onset_is_louder_than_before(data: tuple[Path, SynthSummary]) -> 
         assert t["transcript"]
 
 
+def test_qa_truth_follows_what_each_answered_call_says(data: tuple[Path, SynthSummary]) -> None:
+    """truth qa_items: every answered call rates each QA item; a courteous technician greets, names himself
+    and closes politely, a rude one does none of it; the slot item applies to rescheduling calls and the
+    presence item to calls that go ahead; calls without a conversation have no scorecard."""
+    from synth.phrases import QA_ITEMS
+
+    out, _ = data
+    seen = set()
+    for t in _csv(out / "truth" / "calls.csv"):
+        if t["outcome"] != "answered":
+            assert t["qa_items"] == "", t["call_id"]
+            continue
+        qa = json.loads(t["qa_items"])
+        assert list(qa) == list(QA_ITEMS)
+        courteous = t["behaviour"] == "1"
+        for item in ("greeting", "names_self", "polite_close"):
+            assert qa[item] == ("met" if courteous else "not_met"), (t["call_id"], item)
+            seen.add((item, qa[item]))
+        assert (qa["new_slot_named"] != "not_applicable") == (t["intent"] == "2")
+        assert (qa["availability_confirmed"] != "not_applicable") == (t["intent"] == "4")
+        assert qa["refers_to_order"] == "met" and qa["names_company"] == "met"
+    assert {("names_self", "met"), ("names_self", "not_met")} <= seen
+
+
 def test_speech_spans_place_each_utterance_on_its_party(data: tuple[Path, SynthSummary]) -> None:
     """truth speech_spans: one span per utterance, in time order, the onset being the first one after the
     tones; in a stereo recording each on its party's channel (the other silent but for noise)."""
