@@ -202,13 +202,17 @@ def test_technician_scorecards_recompute_from_the_orders_and_the_lines_calls(
     daily_run, database_url: str
 ) -> None:
     """Each audited order someone called is on one scorecard: its first attempt's line, the Monday of its
-    suspension day; the talk measures average that line's own answered calls with speech on those orders."""
+    suspension day; the talk measures average that line's own answered calls with speech on those orders,
+    whose QA items (each call once) add up to the card's met and applicable counts."""
     attempts = rows(
         database_url,
         "select order_key, call_id, attempt_number, caller_number, outcome from marts.call_attempts",
     )
     orders = {r["order_key"]: r for r in rows(database_url, "select * from marts.order_compliance")}
     talk = {r["call_id"]: r for r in rows(database_url, "select * from marts.call_conversations")}
+    qa: dict[str, list[str]] = {}
+    for r in rows(database_url, "select call_id, qa_status from marts.call_qa_items"):
+        qa.setdefault(r["call_id"], []).append(r["qa_status"])
     cards = {
         (r["technician_line"], r["week_started_on"]): r
         for r in rows(database_url, "select * from marts.technician_scorecards")
@@ -220,19 +224,21 @@ def test_technician_scorecards_recompute_from_the_orders_and_the_lines_calls(
             continue
         card = expected.setdefault(
             (line[key], o["suspended_on"] - timedelta(days=o["suspended_on"].weekday())),
-            {"orders": 0, "compliant_orders": 0, "gap_failed_orders": 0, "talk": []},
+            {"orders": 0, "compliant_orders": 0, "gap_failed_orders": 0, "talk": [], "calls": set()},
         )
         card["orders"] += 1
         card["compliant_orders"] += o["is_compliant"]
         card["gap_failed_orders"] += not o["is_gap_ok"]
-        card["talk"] += [
-            float(talk[a["call_id"]]["talk_s"])
+        own = [
+            a["call_id"]
             for a in attempts
             if a["order_key"] == key
             and a["caller_number"] == line[key]
             and a["outcome"] == "answered"
             and talk[a["call_id"]]["has_speech"]
         ]
+        card["talk"] += [float(talk[call_id]["talk_s"]) for call_id in own]
+        card["calls"] |= set(own)
     assert set(cards) == set(expected) and len(cards) > 1
     for k, e in expected.items():
         card = cards[k]
@@ -244,7 +250,11 @@ def test_technician_scorecards_recompute_from_the_orders_and_the_lines_calls(
         assert card["answered_calls"] == len(e["talk"]), k
         if e["talk"]:
             assert float(card["avg_talk_s"]) == pytest.approx(sum(e["talk"]) / len(e["talk"]), abs=0.051)
+        statuses = [status for call_id in e["calls"] for status in qa.get(call_id, [])]
+        assert card["qa_items_met"] == statuses.count("met"), k
+        assert card["qa_items_applicable"] == len(statuses) - statuses.count("not_applicable"), k
     assert sum(c["answered_calls"] for c in cards.values()) > 0
+    assert sum(c["qa_items_met"] for c in cards.values()) > 0
 
 
 def test_daily_call_outcomes_count_every_call_once(daily_run, database_url: str) -> None:

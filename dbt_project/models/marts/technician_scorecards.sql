@@ -1,6 +1,7 @@
 -- Per technician line and week (Monday of the order's suspension day): the orders counted under the line,
 -- how many were compliant and which rules failed, and how the line's answered calls on those orders sounded
--- (talk, the agent's share of it in stereo, silences, interruptions). For the BI scorecard.
+-- (talk, the agent's share of it in stereo, silences, interruptions) and how many of their QA items were met
+-- (call_qa_items). For the BI scorecard.
 
 with
 
@@ -25,6 +26,12 @@ attempts as (
 conversations as (
 
     select * from {{ ref('call_conversations') }}
+
+),
+
+qa_items as (
+
+    select * from {{ ref('call_qa_items') }}
 
 ),
 
@@ -90,6 +97,22 @@ call_measures as (
 
 ),
 
+qa_measures as (
+
+    -- each of the line's answered calls once, however many of its orders it is an attempt of
+    select
+        line_call_ids.technician_line,
+        line_call_ids.week_started_on,
+        count(*) filter (where qa_items.is_applicable)::integer as qa_items_applicable,
+        count(*) filter (where qa_items.qa_status = 'met')::integer as qa_items_met
+
+    from (select distinct technician_line, week_started_on, call_id from line_calls) as line_call_ids
+    inner join qa_items
+        on line_call_ids.call_id = qa_items.call_id
+    group by line_call_ids.technician_line, line_call_ids.week_started_on
+
+),
+
 final as (
 
     select
@@ -111,12 +134,19 @@ final as (
         call_measures.avg_agent_talk_share,
         call_measures.avg_longest_silence_s,
         call_measures.interruptions,
-        coalesce(call_measures.stereo_calls, 0)::integer as stereo_calls
+        coalesce(call_measures.stereo_calls, 0)::integer as stereo_calls,
+        coalesce(qa_measures.qa_items_applicable, 0)::integer as qa_items_applicable,
+        coalesce(qa_measures.qa_items_met, 0)::integer as qa_items_met,
+        round(100.0 * qa_measures.qa_items_met / nullif(qa_measures.qa_items_applicable, 0), 1)::numeric(5, 1)
+            as qa_met_pct
 
     from order_counts
     left join call_measures
         on order_counts.technician_line = call_measures.technician_line
         and order_counts.week_started_on = call_measures.week_started_on
+    left join qa_measures
+        on order_counts.technician_line = qa_measures.technician_line
+        and order_counts.week_started_on = qa_measures.week_started_on
 
 )
 
