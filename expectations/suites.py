@@ -59,5 +59,6 @@ SUITES: list[Suite] = [
     Suite("marts", "order_compliance", row_count_from="audited_orders"),
     Suite("marts", "call_attempts", _no_pii("transcript_redacted")),
     Suite("marts", "verdict_evidence", _no_pii("transcript_redacted")),  # the words shown as proof
+    Suite("marts", "call_qa_items", _no_pii("evidence_words")),  # the words that meet a QA item
     Suite("marts", "call_conversations", row_count_from="analysed_calls"),
 ]
