@@ -12,7 +12,8 @@ telephone band with µ-law, or 16 kHz; noise 10–35 dB SNR), and transcribed by
 text the classifier gets is the one the classification stage reads: the merged dialogue of a stereo call,
 the mix of a mono one.
 
-The calls are cached as JSON lines under ``cache`` keyed by the model's sha256 (and the LM's) and the seed,
+The calls are cached as JSON lines under ``cache`` keyed by the recogniser (the model's and the LM's
+sha256 and the decoding weights, as in the transcripts' model id) and the seed,
 appended call by call: the recipe re-runs for free, a larger count or an interrupted run only does the calls
 the cache lacks, and a retrained speech model gets a training set of its own.
 """
@@ -25,15 +26,18 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from math import gcd
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.signal import resample_poly
 
 from inference.call_classifier import LabelledCall
-from inference.hashing import file_sha256
 from training import asr_corpus
 from training.asr_train import SAMPLE_RATE, add_noise, band_pass, espeak, mulaw_round_trip
 from training.classifier_corpus import ENGLISH, make_labelled_turns
+
+if TYPE_CHECKING:
+    from inference.asr import AsrConfig
 
 ENGLISH_VOICES = ("en", "en-us", "en+m3", "en+f2")
 LINE_NOISE = 0.002  # amplitude of the quiet line between turns (before the SNR noise)
@@ -104,15 +108,19 @@ def heard_calls(
     appended as each call is recognised: call ``i`` is the ``i``-th corpus call of ``seed``, rendered with a
     generator of its own, so a larger ``n`` or an interrupted run only renders and recognises the calls the
     file lacks."""
-    decoding = f"-lm{file_sha256(str(lm))[:8]}" if lm else ""
-    path = cache / f"heard-{file_sha256(str(model))[:12]}{decoding}-s{seed}.jsonl"
+    from inference.asr import AsrConfig, model_id_for
+
+    config = AsrConfig(model=str(model), device="cpu", log_file=log_file, lm=str(lm) if lm else None)
+    # the recogniser's identity: model file, LM file and its decoding weights (what the pipeline writes)
+    recogniser = hashlib.sha256(model_id_for(config).encode()).hexdigest()[:16]
+    path = cache / f"heard-{recogniser}-s{seed}.jsonl"
     rng = random.Random(seed)
     labelled = [make_labelled_turns(rng) for _ in range(n)]
     texts = _cached_texts(path, [_turns_key(call[0], call[1]) for call in labelled])
     missing = [i for i in range(n) if i not in texts]
     if missing:
         log(f"{n - len(missing)}/{n} calls cached in {path.name}; speaking and recognising {len(missing)}")
-        texts |= _recognise(labelled, missing, seed, model, path, log, log_file, lm)
+        texts |= _recognise(labelled, missing, seed, config, path, log)
     return [
         LabelledCall(texts[i], call_type, behavior, sentiment)
         for i, (_turns, _language, call_type, behavior, sentiment) in enumerate(labelled)
@@ -144,16 +152,13 @@ def _recognise(
     labelled: Sequence[tuple],
     indices: Sequence[int],
     seed: int,
-    model: str | Path,
+    config: AsrConfig,
     path: Path,
     log: Callable[[str], None],
-    log_file: Path | None,
-    lm: str | Path | None,
 ) -> dict[int, str]:
     """Speak and transcribe the calls ``indices`` of ``labelled``, appending each to ``path``."""
-    from inference.asr import AsrConfig, CallAudio, Transcriber
+    from inference.asr import CallAudio, Transcriber
 
-    config = AsrConfig(model=str(model), device="cpu", log_file=log_file, lm=str(lm) if lm else None)
     transcriber = Transcriber(config)
 
     def recordings() -> Iterator[CallAudio]:
