@@ -11,8 +11,9 @@ embedded PostgreSQL under ``--work``), then compared with the generator's ground
 Per set and per condition (sample rate, codec, channels, SNR band) it prints the whole-call WER/CER of
 ``raw.transcripts`` against the truth transcripts (lower-cased, digits spelled, punctuation dropped:
 ``inference.asr_model.error_rates``), call-type accuracy of answered calls with its confusion matrix,
-rule-4 agreement per motif, the precision of ``outcome ✗``, the share of orders in ``is_review_needed``, and
-``compliant`` agreement; and writes everything as JSON.
+rule-4 agreement per motif, the precision of ``outcome ✗``, the share of orders in ``is_review_needed``,
+``compliant`` agreement, talk seconds within 0.3 s (stereo parties, mono calls) and each QA item's agreement
+(phrasebanks with QA truth); and writes everything as JSON.
 
     .venv/bin/python benchmarks/speech_understanding.py [--orders 150] [--work /tmp/speech-bench]
         [--sets synth,independent] [--out benchmarks/results/speech_understanding.json]
@@ -102,6 +103,8 @@ def measure(url: str, data: Path) -> dict[str, Any]:
         "needs_review_share": verdicts["needs_review_share"],
         "compliant_agreement": verdicts["compliant_agreement"],
         "audited_orders": verdicts["audited_orders"],
+        "conversations": results["conversations"],
+        "qa_items": results["qa_items"],
     }
 
 
@@ -135,6 +138,14 @@ def print_report(results: dict[str, dict[str, Any]]) -> None:
         ("compliant agreement", [pct(results[n]["compliant_agreement"]) for n in names]),
         ("audited orders", [str(results[n]["audited_orders"]) for n in names]),
     ]
+    for layout in ("stereo", "mono"):
+        talk = [results[n]["conversations"][f"talk_within_tolerance_{layout}"] for n in names]
+        rows.append((f"talk seconds within 0.3 s: {layout}", [pct(t) for t in talk]))
+    items = sorted({item for n in names for item in results[n]["qa_items"]})
+    for item in items:  # a phrasebank without QA truth scores none
+        cells = [results[n]["qa_items"].get(item) for n in names]
+        shown = ["—" if c is None else f"{pct(c['agreement'])} of {c['calls']}" for c in cells]
+        rows.append((f"QA item agreement: {item}", shown))
     for label, values in rows:
         summary.add_row(label, *values)
     console.print(summary)
