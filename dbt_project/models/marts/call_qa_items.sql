@@ -73,7 +73,7 @@ scored as (
             as is_applicable,
         -- the words that meet the item, with up to three words either side
         regexp_match(
-            agent_words.folded_words, '((?:\S+ ){0,3}(?:' || items.pattern || ')(?: \S+){0,3})'
+            agent_words.folded_words, '((?:\S+ ){0,3}(?:' || items.pattern || ')(?: \S+){0,3})', 'i'
         ) as evidence
 
     from agent_words
@@ -114,7 +114,7 @@ located as (
     from scored
     inner join segments
         on scored.audio_sha256 = segments.audio_sha256
-        and segments.folded_words ~ scored.pattern
+        and segments.folded_words ~* scored.pattern
     where scored.is_applicable and scored.evidence is not null
     order by scored.call_id, scored.item_key, segments.segment_index
 
