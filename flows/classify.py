@@ -1,6 +1,7 @@
 """Classification stage: each recording's redacted transcript, asked once of the configured LLM route.
 
-Every request is stored in ``raw.llm_calls`` under (hash of the redacted messages, route, prompt version)
+Every request is stored in ``raw.llm_calls`` under (hash of the redacted messages, route, prompt version;
+the offline route's name carries its classifier file's digest: :func:`stored_as`)
 before anything else happens to its answer, so a re-run or a resumed run asks nothing already answered
 (answers that failed outright are asked again). Each answer is audited against its redacted input and the
 recording's vault tokens; an answer that is invalid or invented something is stored untrusted, which the
@@ -15,6 +16,7 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 from prefect import get_run_logger
@@ -25,6 +27,9 @@ from flows.progress import progress_bar
 from flows.runtime import LLM_LIMIT, Shard, current_run_id, limited
 from flows.stage import StageResult, finish, stage_task
 from flows.telemetry import StageMeter
+
+if TYPE_CHECKING:
+    from inference.llm import LlmConfig
 
 COUNTS = ("failed", "untrusted", "tokens", "cost_usd", "requests", "truncated", "resent")
 LLM_CALL_COLUMNS = (
@@ -170,6 +175,19 @@ def _reuse(conn: psycopg.Connection, item: Pending, model: str) -> None:
     )
 
 
+def stored_as(config: LlmConfig, alias: str) -> str:
+    """The name a route's answers are stored under (``raw.llm_calls``, ``raw.classifications``): its alias,
+    and when the route or one of its fallbacks answers from the bundled classifier, the digest of the
+    classifier's file — a retrained classifier classifies every recording again, as a new speech model
+    transcribes them again."""
+    from inference.hashing import file_sha256
+    from inference.local_llm import PROVIDER, resolve_model_path
+
+    if any(route.litellm_params.model.startswith(f"{PROVIDER}/") for route in config.chain(alias)):
+        return f"{alias}@{file_sha256(str(resolve_model_path()))[:12]}"
+    return alias
+
+
 @stage_task("classify-calls")
 def classify_calls(database_url: str, settings: Settings, shard: Shard) -> StageResult:
     """Classify the shard's pending recordings; shards split the work by request (identical words stay in
@@ -183,7 +201,7 @@ def classify_calls(database_url: str, settings: Settings, shard: Shard) -> Stage
     logger = get_run_logger()
     meter = StageMeter("classification")
     config = load_llm_config(settings.llm_config)
-    model = settings.llm_model
+    model = stored_as(config, settings.llm_model)
     with psycopg.connect(database_url) as conn:
         answered = _answered(conn, model, PROMPT_VERSION)
         classified = {  # (recording, the request its classification came from)
@@ -260,7 +278,7 @@ def classify_calls(database_url: str, settings: Settings, shard: Shard) -> Stage
                 yield CallRequest(key=key, transcript=items[0].text)
 
         with limited(LLM_LIMIT):  # one slot per running classification stage, across runs and workers
-            asyncio.run(classify_many(requests(), config, on_result, model=model))
+            asyncio.run(classify_many(requests(), config, on_result, model=settings.llm_model))
     truncated = sum(1 for items in todo.values() if items[0].truncated)
     if truncated:
         logger.warning(

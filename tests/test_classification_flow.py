@@ -184,12 +184,12 @@ def test_offline_default_route_agrees_with_the_truth(redacted, transcripts: dict
     assert result.processed > 0 and result.counts["failed"] == 0
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            "select sha256, call_type from raw.classifications where model = 'classifier'"
+            "select sha256, call_type from raw.classifications where model like 'classifier@%'"
         ).fetchall()
         confidences = [
             r[0]
             for r in conn.execute(
-                "select call_type_confidence from raw.classifications where model = 'classifier'"
+                "select call_type_confidence from raw.classifications where model like 'classifier@%'"
             )
         ]
     # the offline route stores the probability of each call type it gives (what the verdict's trust reads)
@@ -199,3 +199,27 @@ def test_offline_default_route_agrees_with_the_truth(redacted, transcripts: dict
     assert answered and others
     assert sum(int(row["intent"]) == t for row, t in answered) / len(answered) >= 0.9
     assert sum(t == 0 for _, t in others) / len(others) >= 0.9
+
+
+def test_a_retrained_classifier_classifies_again(
+    redacted, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The offline route's answers are stored under its classifier file's digest: the same file asks
+    nothing again; another file (a retrained classifier) classifies every recording again, beside the
+    first one's rows."""
+    from flows.classify import classify_calls
+    from inference.local_llm import DEFAULT_MODEL_PATH
+
+    first = classify_calls(database_url, settings())  # after the module's first offline run: nothing new
+    assert first.processed == 0 and first.skipped > 0
+    retrained = tmp_path / "call-classifier.json"
+    retrained.write_text(DEFAULT_MODEL_PATH.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    monkeypatch.setenv("CALLAUDIT_CLASSIFIER_MODEL", str(retrained))
+    again = classify_calls(database_url, settings())
+    assert again.processed == first.skipped and again.skipped == 0
+    assert again.model_id == f"classifier@{file_sha256(str(retrained))[:12]}" != first.model_id
+    with psycopg.connect(database_url) as conn:
+        models = dict(
+            conn.execute("select model, count(*) from raw.classifications group by model").fetchall()
+        )
+    assert models[again.model_id] == models[first.model_id] == first.skipped
