@@ -65,6 +65,7 @@ SLOW_MODULES = {
     "test_s3",
     "test_scaleout",
     "test_secrets",
+    "test_similar_calls",
 }
 E2E_MODULES = {"test_serve_e2e", "test_serve_stop", "test_ui_port"}  # a served Prefect API, a browser
 

@@ -4,9 +4,30 @@
 
 with
 
-similar_pairs as (
+nearest as (
 
     select * from {{ ref('int_similar_transcripts') }}
+
+),
+
+similar_pairs as (
+
+    -- the pairs at or above the threshold, found from either side, both ways
+    select distinct on (audio_sha256, similar_audio_sha256, embedding_model)
+        audio_sha256,
+        similar_audio_sha256,
+        embedding_model,
+        similarity
+
+    from (
+        select audio_sha256, similar_audio_sha256, embedding_model, similarity
+        from nearest
+        union all
+        select similar_audio_sha256, audio_sha256, embedding_model, similarity
+        from nearest
+    ) as both_ways
+    where similarity >= {{ var('similarity_threshold') }}
+    order by audio_sha256, similar_audio_sha256, embedding_model, similarity desc
 
 ),
 
