@@ -135,7 +135,7 @@ class Settings(BaseSettings):
         default=0.9, description="Cosine similarity from which two transcripts are 'similar' (dbt var)."
     )
     classification_min_confidence: float = Field(
-        default=0.86,
+        default=0.9,
         ge=0,
         le=1,
         description="Probability from which the offline classifier's call type is evidence for rule 4 (dbt "
