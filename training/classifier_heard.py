@@ -12,10 +12,10 @@ telephone band with µ-law, or 16 kHz; noise 10–35 dB SNR), and transcribed by
 text the classifier gets is the one the classification stage reads: the merged dialogue of a stereo call,
 the mix of a mono one.
 
-The calls are cached as JSON lines under ``cache`` keyed by the recogniser (the model's and the LM's
-sha256 and the decoding weights, as in the transcripts' model id) and the seed,
-appended call by call: the recipe re-runs for free, a larger count or an interrupted run only does the calls
-the cache lacks, and a retrained speech model gets a training set of its own.
+The calls are cached as JSON lines under ``cache`` keyed by the recogniser (the model's and the LM's sha256
+and the decoding weights, as in the transcripts' model id) and the seed, appended call by call: the recipe
+re-runs for free, a larger count or an interrupted run only does the calls the cache lacks, and a retrained
+speech model gets a training set of its own.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def heard_calls(
     """The first ``n`` corpus calls of ``seed`` as the speech model ``model`` transcribes them (with the beam
     search of the LM ``lm`` when given, as the pipeline decodes).
 
-    Cached under ``cache`` in one JSON-lines file per (model, LM, seed), one line per call with its index,
+    Cached under ``cache`` in one JSON-lines file per recogniser and seed, one line per call with its index,
     appended as each call is recognised: call ``i`` is the ``i``-th corpus call of ``seed``, rendered with a
     generator of its own, so a larger ``n`` or an interrupted run only renders and recognises the calls the
     file lacks."""
