@@ -77,20 +77,9 @@ def subject(order_type: str, offer: str) -> str:
     return SUBJECT.get(order_type, SUBJECT["SAV"]).format(offer=OFFER_WORDS.get(offer, offer))
 
 
-# The QA scorecard's truth (the items of the dbt seed qa_items): which items each line meets, by template.
-# Most items are what the technician did (his introduction and close); new_slot_named and
-# availability_confirmed are what the answer says, and apply to one call type each.
-QA_ITEMS = (
-    "greeting",
-    "names_self",
-    "names_company",
-    "refers_to_order",
-    "states_purpose",
-    "new_slot_named",
-    "availability_confirmed",
-    "polite_close",
-)
-QA_APPLIES_TO = {"new_slot_named": 2, "availability_confirmed": 4}  # call type (intent); others: every call
+# The QA scorecard's truth (synth/qa.py): the items of the dbt seed qa_items each line meets, by template.
+# Most are what the technician did (his introduction and close); new_slot_named and availability_confirmed
+# are what the customer's answer says. Values are sets, not text: nothing here is a phrase to speak.
 _OPENING = frozenset({"names_company", "refers_to_order", "states_purpose"})
 QA_MET: dict[str, frozenset[str]] = {
     **{template: _OPENING | {"greeting", "names_self"} for template in INTRO_COURTEOUS},
@@ -99,14 +88,3 @@ QA_MET: dict[str, frozenset[str]] = {
     **{template: frozenset({"availability_confirmed"}) for template in ANSWER[4]},
     **{template: frozenset({"polite_close"}) for template in CLOSE_COURTEOUS},
 }
-
-
-def qa_truth(templates: list[str], intent: int) -> dict[str, str]:
-    """Each QA item's status (met, not_met, not_applicable) in an answered call made of these templates."""
-    met = frozenset().union(*(QA_MET.get(t, frozenset()) for t in templates))
-    return {
-        item: "not_applicable"
-        if QA_APPLIES_TO.get(item, intent) != intent
-        else ("met" if item in met else "not_met")
-        for item in QA_ITEMS
-    }

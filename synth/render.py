@@ -12,6 +12,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from synth.audio import SIT_TONES, Timeline, add_noise, limit_peak, mulaw_roundtrip, tone
+from synth.qa import qa_truth
 from synth.speech import VOICES, synthesize
 
 MIN_S, MAX_S = 8.0, 35.0
@@ -114,7 +115,7 @@ def _compose(
     job: CallJob, rate: int, rings: int, agent: Voice, customer: Voice
 ) -> tuple[Timeline, dict[str, str]]:
     """The call's timeline and, when answered, the status of each QA item its lines meet (phrasebanks
-    with a ``qa_truth`` only)."""
+    with a ``QA_MET`` only)."""
     rng = np.random.default_rng([job.seed, job.index, 2])
     phrases = importlib.import_module(job.phrasebank)
     tl = Timeline(rate)
@@ -166,8 +167,8 @@ def _compose(
         close = _pick(rng, phrases.CLOSE_COURTEOUS if job.behaviour else phrases.CLOSE_RUDE)
         _speak(tl, agent, close, 0)
         tl.silence(rng.uniform(0.3, 1.0))
-        if hasattr(phrases, "qa_truth"):
-            return tl, phrases.qa_truth([intro, answer, close], job.intent)
+        if hasattr(phrases, "QA_MET"):
+            return tl, qa_truth(phrases.QA_MET, [intro, answer, close], job.intent)
     return tl, {}
 
 

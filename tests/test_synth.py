@@ -197,7 +197,7 @@ def test_qa_truth_follows_what_each_answered_call_says(data: tuple[Path, SynthSu
     """truth qa_items: every answered call rates each QA item; a courteous technician greets, names himself
     and closes politely, a rude one does none of it; the slot item applies to rescheduling calls and the
     presence item to calls that go ahead; calls without a conversation have no scorecard."""
-    from synth.phrases import QA_ITEMS
+    from synth.qa import QA_ITEMS
 
     out, _ = data
     seen = set()

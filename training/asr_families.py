@@ -34,7 +34,11 @@ def french_text() -> list[str]:
     from training.asr_corpus import train_sentences
 
     lines: list[str] = []
-    for value in vars(phrases).values():
+    # the phrase pools only: not the module's own attributes (__file__ would make the text depend on
+    # where the repository is checked out)
+    for name, value in vars(phrases).items():
+        if name.startswith("_"):
+            continue
         items = value.values() if isinstance(value, dict) else [value]
         for item in items:
             if isinstance(item, str):
