@@ -1,8 +1,11 @@
 """Load throughput of the ingest loaders against plain COPY of the same file, in the same run.
 
-Writes a calls.csv and a manifest CSV of N rows, loads each with callaudit's loader (parse, normalise,
-validate, COPY, bookkeeping) into a fresh database on the embedded PostgreSQL, and copies the same bytes
-with a bare ``COPY … FROM STDIN (FORMAT csv)`` into an all-text table: the floor. Prints a table and
+Writes a calls.csv and a manifest CSV of N rows, loads each with callaudit's loader (hash, land the file
+as text with COPY, type and validate every row in SQL, insert, rejects, bookkeeping) into a fresh database
+on the embedded PostgreSQL, and copies the same bytes with a bare ``COPY … FROM STDIN (FORMAT csv)`` into
+an all-text temporary table (no index, no WAL): the floor. A second floor COPYs the same bytes into a table
+of the warehouse's shape (typed columns, the raw tables' indexes), which PostgreSQL types itself with no
+validation or rejects: what writing the rows costs any loader. Prints a table and
 writes JSON (benchmarks/results/load_throughput.json).
 
     .venv/bin/python benchmarks/load_throughput.py [--rows 200000] [--repeat 3]
@@ -71,6 +74,48 @@ def plain_copy(url: str, path: Path, columns: int, delimiter: str, encoding: str
     return elapsed
 
 
+# The same files COPYed straight into tables of the warehouse's shape (typed columns, the raw tables'
+# indexes): what any loader pays to write the rows, with no validation, reject or bookkeeping at all.
+TYPED_FLOORS = {
+    "calls.csv": (
+        "call_id text primary key, branch text, caller_number text, client_number text,"
+        " start_time timestamptz, duration_s float8, audio_path text",
+        ["create index on floor_typed (client_number, start_time)"],
+    ),
+    "manifest csv": (
+        "order_id text, client_number text, ordered_on date, suspended_on date, status text, motif text,"
+        " offer text, row_number serial primary key",
+        ["create index on floor_typed (order_id)"],
+    ),
+}
+
+
+def typed_copy(url: str, path: Path, label: str, delimiter: str, encoding: str) -> float:
+    import psycopg
+
+    columns, indexes = TYPED_FLOORS[label]
+    names = [c.split()[0] for c in columns.split(", ") if "serial" not in c]
+    with psycopg.connect(url) as conn:
+        conn.execute("set local DateStyle = 'ISO, DMY'")
+        conn.execute(f"create table floor_typed ({columns})")
+        for statement in indexes:
+            conn.execute(statement)
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                f"copy floor_typed ({', '.join(names)}) from stdin (format csv, header true, "
+                f"delimiter '{delimiter}', encoding '{encoding}')"
+            ) as copy,
+            open(path, "rb") as fh,
+        ):
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        elapsed = time.perf_counter() - started
+        conn.rollback()
+    return elapsed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -107,7 +152,7 @@ def main() -> int:
             "WIN1252",
         ),
     ):
-        loader_s, floor_s = [], []
+        loader_s, floor_s, typed_s = [], [], []
         for _ in range(args.repeat):
             db = f"bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(server, autocommit=True) as conn:
@@ -115,6 +160,7 @@ def main() -> int:
             url = make_conninfo(server, dbname=db)
             migrate(url)
             floor_s.append(plain_copy(url, path, columns, delimiter, encoding))
+            typed_s.append(typed_copy(url, path, label, delimiter, encoding))
             started = time.perf_counter()
             result = loader(url)
             loader_s.append(time.perf_counter() - started)
@@ -126,6 +172,7 @@ def main() -> int:
             with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(f'drop database "{db}"')
         loader_med, floor_med = statistics.median(loader_s), statistics.median(floor_s)
+        typed_med = statistics.median(typed_s)
         results.append(
             {
                 "input": label,
@@ -136,19 +183,24 @@ def main() -> int:
                 "copy_floor_s": round(floor_med, 3),
                 "copy_rows_per_s": round(args.rows / floor_med),
                 "loader_vs_copy": round(loader_med / floor_med, 2),
+                "typed_copy_s": round(typed_med, 3),
+                "typed_copy_rows_per_s": round(args.rows / typed_med),
+                "loader_vs_typed_copy": round(loader_med / typed_med, 2),
                 "rerun_s": round(rerun, 3),
             }
         )
 
     header = (
-        f"{'input':<14}{'rows':>9}{'loader rows/s':>15}{'COPY rows/s':>13}{'loader/COPY':>13}{'re-run s':>10}"
+        f"{'input':<14}{'rows':>9}{'loader rows/s':>15}{'COPY rows/s':>13}{'loader/COPY':>13}"
+        f"{'typed COPY rows/s':>19}{'loader/typed':>14}{'re-run s':>10}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         print(
             f"{r['input']:<14}{r['rows']:>9}{r['loader_rows_per_s']:>15,}{r['copy_rows_per_s']:>13,}"
-            f"{r['loader_vs_copy']:>12.2f}×{r['rerun_s']:>10.3f}"
+            f"{r['loader_vs_copy']:>12.2f}×{r['typed_copy_rows_per_s']:>19,}{r['loader_vs_typed_copy']:>13.2f}×"
+            f"{r['rerun_s']:>10.3f}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

@@ -464,10 +464,12 @@ def load_day(url: str, settings, manifests: list[Path], calls_file: Path, label:
 
 
 def dbt_build(url: str, settings, target: Path, statement_timeout_s: int, label: str) -> Stage:
-    """``dbt build`` as the pipeline runs it (its vars, its pseudonyms refresh) through plain dbtRunner."""
+    """``dbt build`` as the pipeline runs it (its vars, its pseudonyms and statistics refresh) through plain
+    dbtRunner."""
     from dbt.cli.main import dbtRunner
 
     from flows.transform import DBT_PROJECT_DIR, dbt_environment, dbt_vars
+    from warehouse.db import refresh_statistics
     from warehouse.pseudonyms import refresh_pseudonyms
 
     stage = Stage(f"dbt build{label}")
@@ -476,6 +478,7 @@ def dbt_build(url: str, settings, target: Path, statement_timeout_s: int, label:
     try:
         with measured(stage), dbt_environment(url):
             refresh_pseudonyms(url, settings)
+            refresh_statistics(url)
             result = dbtRunner().invoke(
                 [
                     "build",

@@ -13,8 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,59 +25,23 @@ from prefect.cache_policies import NONE
 from pydantic import SecretStr
 
 from flows.config import Settings, get_settings
+from flows.landing import TYPED_CALL_PAYLOAD, land, type_calls, type_manifest_rows
 from flows.progress import progress_bar
-from flows.readers import Table, read_table
 from flows.runtime import IO_RETRIES, current_run_id, stage_lock
 from flows.storage import AudioRoot, ObjectInfo, open_audio_root
 from inference.audio_analysis import UnanalysableRecording, unanalysable_reason
-from inference.contract import (
-    ContractError,
-    DateBounds,
-    ManifestName,
-    map_headers,
-    normalize_phone,
-    parse_call_row,
-    parse_manifest_name,
-    parse_manifest_row,
-    parse_timestamp,
-)
+from inference.contract import ContractError, ManifestName, map_headers, parse_manifest_name
 from inference.hashing import file_sha256
 from warehouse.db import copy_rows, secret_url_parameter
 from warehouse.rejects import (
     WHOLE_FILE_LOCATIONS,
     Reject,
     insert_rejects,
+    printable,
     replace_file_rejects,
     replace_rejects,
 )
 
-MANIFEST_COLUMNS = (
-    "source_path",
-    "row_number",
-    "order_type",
-    "offer",
-    "file_date",
-    "order_id",
-    "client_number",
-    "client_number_raw",
-    "ordered_on",
-    "suspended_on",
-    "status",
-    "motif",
-    "offer_label",
-)
-CALL_COLUMNS = (
-    "call_id",
-    "source_path",
-    "row_number",
-    "branch",
-    "caller_number",
-    "client_number",
-    "client_number_raw",
-    "start_time",
-    "duration_s",
-    "audio_path",
-)
 AUDIO_COLUMNS = (
     "audio_path",
     "audio_root",
@@ -128,8 +91,15 @@ class IngestSummary:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def date_bounds(settings: Settings) -> DateBounds:
-    return DateBounds(settings.earliest_date, settings.latest_date)
+def typing_parameters(settings: Settings) -> dict[str, Any]:
+    """The settings the contract's SQL functions read (flows/landing.py's typing statements)."""
+    return {
+        "country_code": settings.default_country_code,
+        "national_length": settings.national_number_length,
+        "time_zone": settings.timezone,
+        "earliest": settings.earliest_date,
+        "latest": settings.latest_date,
+    }
 
 
 def _recorded_sha(conn: psycopg.Connection, kind: str, source: str) -> str | None:
@@ -254,41 +224,62 @@ def _reject_whole(
     return LoadResult(source, "rejected", rejected=1)
 
 
-def _parse_rows(
-    table: Table, source: str, mapping: dict[str, str], required: list[str], parse: Callable[[dict], Any]
-) -> tuple[list[tuple[int, dict, Any]], list[Reject], Reject | None]:
-    """Map the headers, then parse each row: (row number, named cells, parsed) or a reject with the reason;
-    and the reject of the file as a whole (its headers, or no valid data row), if it fails as a whole."""
+def _land_and_type(
+    conn: psycopg.Connection,
+    path: Path,
+    data: bytes,
+    source: str,
+    mapping: dict[str, str],
+    required: list[str],
+    type_rows: Callable[[psycopg.Connection, dict[int, str]], None],
+) -> tuple[Reject | None, list[Reject]]:
+    """Land the file, map its headers and type its rows into ``typed`` (flows/landing.py). Returns the
+    reject of the file as a whole (unreadable, its headers, no data row, no valid data row) or None, and
+    with a whole-file reject the rejects of its rows."""
     try:
-        columns = map_headers(table.headers, mapping, required)
+        landed = land(conn, path, data)
     except ContractError as exc:
-        return [], [], Reject(source, "header", str(exc), {"headers": table.headers})
-    parsed, rejects = [], []
-    for number, cells in table.rows:
-        named = {columns[i]: v for i, v in enumerate(cells) if i in columns}
-        with_nul = [c for c, v in named.items() if isinstance(v, str) and "\x00" in v]
-        if with_nul:
-            rejects.append(Reject(source, f"row {number}", f"NUL byte in {', '.join(with_nul)}", named))
-            continue
-        try:
-            parsed.append((number, named, parse(named)))
-        except ContractError as exc:
-            rejects.append(Reject(source, f"row {number}", str(exc), named))
-    if parsed:
-        return parsed, rejects, None
-    if not table.rows:
-        return [], rejects, Reject(source, "file", f"{Path(source).name} has a header but no data rows")
-    first = rejects[0]
-    return (
-        [],
-        rejects,
-        Reject(
-            source,
-            "file",
-            f"none of the {len(table.rows)} data row(s) of {Path(source).name} is valid"
-            f" (first: {first.location}: {first.reason})",
-        ),
-    )
+        return Reject(source, "file", str(exc)), []
+    try:
+        columns = map_headers(landed.headers, mapping, required)
+    except ContractError as exc:
+        return Reject(source, "header", str(exc), {"headers": landed.headers}), []
+    type_rows(conn, columns)
+    total, valid = conn.execute(
+        "select count(*), count(*) filter (where reason is null) from typed"
+    ).fetchone()
+    if valid:
+        return None, []
+    name = Path(source).name
+    if not total:
+        return Reject(source, "file", f"{name} has a header but no data rows"), []
+    rows = _typed_rejects(conn, source)
+    first = rows[0]
+    return Reject(
+        source,
+        "file",
+        f"none of the {total} data row(s) of {name} is valid (first: {first.location}: {first.reason})",
+    ), rows
+
+
+def _typed_rejects(conn: psycopg.Connection, source: str) -> list[Reject]:
+    """The rows of ``typed`` that break the contract, as rejects."""
+    rows = conn.execute(
+        "select row_number, reason, payload from typed where reason is not null order by row_number"
+    ).fetchall()
+    return [Reject(source, f"row {number}", reason, payload) for number, reason, payload in rows]
+
+
+def _store_typed_rejects(conn: psycopg.Connection, kind: str, source: str, run_id: str | None) -> int:
+    """Replace the source's rejects with the rows of ``typed`` that break the contract (in SQL: a million
+    rows never pass through Python). Returns how many there are."""
+    conn.execute("delete from ops.rejects where source_kind = %s and source = %s", [kind, printable(source)])
+    return conn.execute(
+        """insert into ops.rejects (source_kind, source, location, reason, payload, run_id)
+           select %s, %s, 'row ' || row_number, reason, payload, %s
+           from typed where reason is not null order by row_number""",
+        [kind, printable(source), run_id],
+    ).rowcount
 
 
 # ---------------------------------------------------------------------------------------------- tasks
@@ -305,52 +296,41 @@ def load_manifest(url: str, path: Path, name: ManifestName, settings: Settings) 
     contract = settings.contract()
     run_id = current_run_id()
     source = path.name  # the contract's name (type, offer, day) is the manifest's identity
+    params = {
+        **typing_parameters(settings),
+        "order_type": name.order_type,
+        "offer": name.offer,
+        "file_date": name.day,
+        "offers": contract.offers,
+    }
     with psycopg.connect(url) as conn:
         data, sha, recorded = _read_if_changed(conn, "manifest", path, source)
         if recorded == sha:  # same bytes as last time: nothing to parse, nothing to write
             return _unchanged(conn, "manifest", source)
-        try:
-            table = read_table(path, data)
-        except ContractError as exc:
-            return _reject_whole(conn, "manifest", source, Reject(source, "file", str(exc)), [])
-        parsed, rejects, whole = _parse_rows(
-            table,
+        whole, rejects = _land_and_type(
+            conn,
+            path,
+            data,
             source,
             contract.headers[name.order_type],
             contract.required_columns,
-            lambda named: parse_manifest_row(
-                named,
-                name,
-                settings.default_country_code,
-                settings.national_number_length,
-                date_bounds(settings),
-                contract.offers,
-            ),
+            lambda c, columns: type_manifest_rows(c, columns, params),
         )
         if whole is not None:
             return _reject_whole(conn, "manifest", source, whole, rejects)
-        rows = [(source, number, *row.as_row()) for number, _, row in parsed]
         conn.execute("delete from raw.manifest_rows where source_path = %s", [source])
-        copy_rows(conn, "raw.manifest_rows", MANIFEST_COLUMNS, rows)
-        replace_rejects(conn, "manifest", source, rejects, run_id)
-        _record_source(conn, "manifest", source, sha, len(data), len(rows), len(rejects), run_id)
-    return LoadResult(source, "replaced" if recorded else "loaded", len(rows), len(rejects))
-
-
-def naming_client_and_time(reject: Reject, settings: Settings) -> Reject:
-    """A rejected call row with the client number (E.164) and start time it names, where each parses on its
-    own: the orders it could be an attempt of then go to a person (``stg_ops__quarantined_calls``) instead
-    of being judged without it (a call the audit cannot see is no proof that it was not made)."""
-    cells = reject.payload or {}
-    linked: dict[str, Any] = {}
-    raw = cells.get("client_number_raw", cells.get("client_number"))
-    with suppress(ContractError):
-        linked["client_e164"] = normalize_phone(
-            raw, settings.default_country_code, settings.national_number_length
-        )
-    with suppress(ContractError):
-        linked["started_at"] = parse_timestamp(cells.get("start_time"), settings.timezone)
-    return replace(reject, payload={**cells, **linked}) if linked else reject
+        rows = conn.execute(
+            """insert into raw.manifest_rows
+                 (source_path, row_number, order_type, offer, file_date, order_id, client_number,
+                  client_number_raw, ordered_on, suspended_on, status, motif, offer_label)
+               select %s, row_number, order_type, offer, file_date, order_id, client_number,
+                      client_number_raw, ordered_on, suspended_on, status, motif, offer_label
+               from typed where reason is null""",
+            [source],
+        ).rowcount
+        rejected = _store_typed_rejects(conn, "manifest", source, run_id)
+        _record_source(conn, "manifest", source, sha, len(data), rows, rejected, run_id)
+    return LoadResult(source, "replaced" if recorded else "loaded", rows, rejected)
 
 
 @task(cache_policy=NONE, **IO_RETRIES)
@@ -358,74 +338,50 @@ def load_calls(url: str, path: Path, settings: Settings) -> LoadResult:
     contract = settings.contract()
     run_id = current_run_id()
     source = calls_source(path)
+    params = typing_parameters(settings)
     with stage_lock(url, "ingest-calls"), psycopg.connect(url) as conn:  # one loader at a time
         adopt_legacy_calls_source(conn, path, source)
         data, sha, recorded = _read_if_changed(conn, "calls", path, source)
         if recorded == sha:  # same bytes as last time: nothing to parse, nothing to write
             return _unchanged(conn, "calls", source)
-        try:
-            table = read_table(path, data)
-        except ContractError as exc:
-            return _reject_whole(conn, "calls", source, Reject(source, "file", str(exc)), [])
-        parsed, rejects, whole = _parse_rows(
-            table,
+        whole, rejects = _land_and_type(
+            conn,
+            path,
+            data,
             source,
             {c: c for c in contract.call_columns},
             [c for c in contract.call_columns if c != "audio_path"],
-            lambda named: parse_call_row(
-                named,
-                settings.timezone,
-                settings.default_country_code,
-                settings.national_number_length,
-                date_bounds(settings),
-            ),
+            lambda c, columns: type_calls(c, columns, params),
         )
         if whole is not None:
-            linked = [naming_client_and_time(r, settings) for r in rejects]
-            return _reject_whole(conn, "calls", source, whole, linked)
-        rows: dict[str, tuple] = {}
-        for number, named, call in parsed:
-            if call.call_id in rows:
-                rejects.append(Reject(source, f"row {number}", f"duplicate call_id {call.call_id!r}", named))
-                continue
-            rows[call.call_id] = (
-                call.call_id,
-                source,
-                number,
-                call.branch,
-                call.caller_number,
-                call.client_number,
-                call.client_number_raw,
-                call.start_time,
-                call.duration_s,
-                call.audio_path,
-            )
+            return _reject_whole(conn, "calls", source, whole, rejects)
         conn.execute("delete from raw.calls where source_path = %s", [source])
-        conn.execute(
-            "create temporary table incoming_calls (like raw.calls including defaults) on commit drop"
+        conn.execute(  # a call_id twice in the file: the first row counts
+            f"""update typed t
+                set reason = 'duplicate call_id ' || contract.quoted(t.call_id),
+                    payload = {TYPED_CALL_PAYLOAD}
+                from (select row_number, row_number() over (partition by call_id order by row_number) as nth
+                      from typed where reason is null) d
+                where d.row_number = t.row_number and d.nth > 1"""
         )
-        copy_rows(conn, "incoming_calls", CALL_COLUMNS, list(rows.values()))
-        inserted = {
-            r[0]
-            for r in conn.execute(
-                "insert into raw.calls select * from incoming_calls"
-                " on conflict (call_id) do nothing returning call_id"
-            ).fetchall()
-        }
-        for call_id, row in rows.items():
-            if call_id not in inserted:
-                rejects.append(
-                    Reject(
-                        source,
-                        f"row {row[2]}",
-                        f"call_id {call_id!r} already loaded from another file",
-                        dict(zip(CALL_COLUMNS, row, strict=True)),
-                    )
-                )
-        rejects = [naming_client_and_time(r, settings) for r in rejects]
-        replace_rejects(conn, "calls", source, rejects, run_id)
-        _record_source(conn, "calls", source, sha, len(data), len(inserted), len(rejects), run_id)
-    return LoadResult(source, "replaced" if recorded else "loaded", len(inserted), len(rejects))
+        conn.execute(  # this file's rows are deleted above: any call_id left is another file's
+            f"""update typed t
+                set reason = 'call_id ' || contract.quoted(t.call_id) || ' already loaded from another file',
+                    payload = {TYPED_CALL_PAYLOAD}
+                from raw.calls c where c.call_id = t.call_id and t.reason is null"""
+        )
+        inserted = conn.execute(
+            """insert into raw.calls
+                 (call_id, source_path, row_number, branch, caller_number, client_number, client_number_raw,
+                  start_time, duration_s, audio_path)
+               select call_id, %s, row_number, branch, caller_number, client_number, client_number_raw,
+                      start_time, duration_s, audio_path
+               from typed where reason is null""",
+            [source],
+        ).rowcount
+        rejected = _store_typed_rejects(conn, "calls", source, run_id)
+        _record_source(conn, "calls", source, sha, len(data), inserted, rejected, run_id)
+    return LoadResult(source, "replaced" if recorded else "loaded", inserted, rejected)
 
 
 UNANALYSABLE = {"unanalysable": True}  # payload of an audio reject whose calls go to review (rule 4)

@@ -1,12 +1,11 @@
-"""Reading tabular input files: CSV in UTF-8, UTF-16 or cp1252 with ';' or ',', and XLSX."""
+"""Reading input files: the text encoding (UTF-8, UTF-16 or cp1252) and delimiter of a CSV, the cells of an
+XLSX workbook. flows/landing.py lands them."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from inference.contract import ContractError
 
@@ -61,18 +60,6 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(name: str, data: bytes) -> Table:
-    text = decode(data, name)
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
-    try:
-        headers = next(reader)
-    except StopIteration as exc:
-        raise ContractError(f"{name} is empty: no header row") from exc
-    rows = [(n, list(r)) for n, r in enumerate(reader, start=1) if any(c.strip() for c in r)]
-    return Table(headers=list(headers), rows=rows)
-
-
 def read_xlsx(name: str, data: bytes) -> Table:
     import openpyxl
 
@@ -93,13 +80,3 @@ def read_xlsx(name: str, data: bytes) -> Table:
     ]
     workbook.close()
     return Table(headers=headers, rows=rows)
-
-
-def read_table(path: Path, data: bytes) -> Table:
-    """The table in ``data``, the bytes of ``path`` (read once by the caller, who also hashes them)."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return read_csv(path.name, data)
-    if suffix == ".xlsx":
-        return read_xlsx(path.name, data)
-    raise ContractError(f"{path.name}: unsupported file type {suffix!r} (csv or xlsx)")

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from flows.config import REPO_ROOT, Settings, get_settings
 from flows.runtime import stage_lock
-from warehouse.db import dbt_env, plain_url, secret_url_parameter
+from warehouse.db import dbt_env, plain_url, refresh_statistics, secret_url_parameter
 from warehouse.pseudonyms import refresh_pseudonyms
 
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -73,6 +73,7 @@ def dbt_build(database_url: SecretStr, select: str | None = None) -> DbtSummary:
     url = plain_url(database_url)
     with stage_lock(url, "dbt-build"):
         refresh_pseudonyms(url, get_settings())  # the marts show client_pseudonym, never the number
+        refresh_statistics(url)  # what the day's loads and stages wrote, before dbt plans its joins
         return _dbt_invoke(url, ["build", "--exclude-resource-type", "unit_test", *_select(select)])
 
 

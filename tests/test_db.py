@@ -121,3 +121,18 @@ def test_the_current_row_of_a_recording_is_the_one_stages_and_marts_use(database
         ).fetchall()
         conn.rollback()
     assert current == [("tones-2", "new", "dialogue", "new", "pii-1", "b")]
+
+
+def test_statistics_are_gathered_for_what_was_loaded_before_dbt_plans(database_url: str) -> None:
+    from warehouse.db import refresh_statistics
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute("create table raw.statistics_probe (n integer)")
+        conn.execute("insert into raw.statistics_probe select generate_series(1, 5000)")
+    reltuples = "select reltuples from pg_class where oid = 'raw.statistics_probe'::regclass"
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(reltuples).fetchone()[0] < 0  # never analysed
+    assert "raw.statistics_probe" in refresh_statistics(database_url)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(reltuples).fetchone()[0] == 5000
+        conn.execute("drop table raw.statistics_probe")

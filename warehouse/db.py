@@ -123,6 +123,28 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
     return psycopg.connect(url, **kwargs)
 
 
+def refresh_statistics(url: str, schemas: tuple[str, ...] = ("raw", "ops", "vault")) -> list[str]:
+    """ANALYZE the tables of ``schemas`` never analysed or changed by more than a tenth since (what
+    autovacuum would do within a minute, done now): the loaders and stages write up to a million rows
+    just before ``dbt build`` reads them, and PostgreSQL plans a join of tables without statistics as if
+    they were small. A table the role may not analyse is skipped with a warning. Returns the tables."""
+    with connect(url, autocommit=True) as conn:
+        stale = [
+            name
+            for (name,) in conn.execute(
+                """select format('%%I.%%I', schemaname, relname) from pg_stat_user_tables
+                   where schemaname = any(%s)
+                     and (coalesce(last_analyze, last_autoanalyze) is null
+                          or n_mod_since_analyze > 0.1 * greatest(n_live_tup, 1000))
+                   order by 1""",
+                [list(schemas)],
+            ).fetchall()
+        ]
+        for name in stale:
+            conn.execute(f"analyze {name}")
+    return stale
+
+
 def copy_rows(conn: psycopg.Connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Bulk-insert ``rows`` into ``table`` with COPY (the fast path of every loader and stage)."""
     with conn.cursor() as cur, cur.copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
