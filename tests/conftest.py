@@ -30,6 +30,10 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # prefect-dbt's node tasks are built there, and test_cli_run checks them node by node.
 os.environ["CALLAUDIT_DBT_NODE_TASKS"] = "false"
 
+# The deployment settings every test starts from; a module that exports its own (test_guards' limits) must
+# not shape what the session shares: see ``session_settings``.
+_SESSION_SETTINGS = {k: v for k, v in os.environ.items() if k.startswith("CALLAUDIT_")}
+
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
@@ -145,6 +149,23 @@ def seeded_prefect_home(home: Path, migrated_db: Path) -> Path:
 
 
 @contextmanager
+def session_settings() -> Iterator[None]:
+    """``CALLAUDIT_*`` as the session started, for the block: the shared warehouse is built by whichever
+    module asks for it first, and a module-scoped fixture of that module may have exported settings of its
+    own (test_guards cuts transcripts for the LLM at 120 characters), which would otherwise become the
+    warehouse's (its classifications asked with cut transcripts, asked again by a later module's run)."""
+    mp = pytest.MonkeyPatch()
+    for key in [k for k in os.environ if k.startswith("CALLAUDIT_") and k not in _SESSION_SETTINGS]:
+        mp.delenv(key)
+    for key, value in _SESSION_SETTINGS.items():
+        mp.setenv(key, value)
+    try:
+        yield
+    finally:
+        mp.undo()
+
+
+@contextmanager
 def exported(**variables: str) -> Iterator[None]:
     """Environment variables set for the block (``DATABASE_URL``, ``CALLAUDIT_…``), restored after it."""
     mp = pytest.MonkeyPatch()
@@ -220,7 +241,7 @@ def warehouse(server_url: str, synth_set: Path, prefect_api: None) -> Warehouse:
     GX), made once per session. Read-only: its one run is in ``ops.runs``, its report is the state dir's.
     A test that changes data works on ``warehouse_clone``."""
     url = create_database(server_url, "t_warehouse")
-    with exported(DATABASE_URL=url):
+    with session_settings(), exported(DATABASE_URL=url):
         summary = run_daily(synth_set)
     return Warehouse(url, summary)
 
