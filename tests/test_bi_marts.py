@@ -452,3 +452,19 @@ def test_bi_mart_data_tests_pass_on_the_pipeline_and_name_a_corrupted_row(
         # call_attempts holds an attempt attempt_timelines lost
         ("call_attempts", "relationships", "attempt_key"),
     }, failed
+
+
+def test_every_example_query_of_the_readme_runs_as_the_analyst(daily_run, database_url: str) -> None:
+    """The README's example queries (the ones benchmarks/scale.py times) run on the marts as the analyst
+    role reads them: a renamed column fails here, not in an analyst's BI tool."""
+    from benchmarks.scale import readme_queries
+
+    queries = readme_queries()
+    assert len(queries) >= 7
+    with psycopg.connect(database_url) as conn:
+        conn.execute("set role callaudit_analyst")
+        for title, sql in queries:
+            try:
+                conn.execute(sql).fetchall()
+            except psycopg.Error as exc:  # an unknown column, table or a permission
+                pytest.fail(f"README query {title!r}: {exc}")

@@ -1,5 +1,10 @@
 -- Attempts in order per order, with the gap to the previous attempt (rule 3's input).
 
+-- A table, analysed once built: the marts join it (call_attempts with five more tables), and they plan
+-- those joins from its real size.
+
+{{ config(materialized='table') }}
+
 with
 
 attempts as (

@@ -3,6 +3,10 @@
 -- beep and SIT the detector found, in order: kind, start, end, frequency). Calls whose recording was never
 -- loaded are left out; a recording not analysed yet has null fingerprint columns.
 
+-- A table (analysed once built): several models join it, and each computed the tone timelines again.
+
+{{ config(materialized='table') }}
+
 with
 
 calls as (

@@ -26,83 +26,29 @@ latest_analysis as (
 
 ),
 
-classifications as (
-
-    select * from {{ ref('stg_raw__classifications') }}
-
-),
-
-transcripts as (
-
-    select * from {{ ref('stg_raw__transcripts') }}
-
-),
-
-redacted_transcripts as (
-
-    select * from {{ ref('stg_raw__redacted_transcripts') }}
-
-),
-
-duplicates as (
-
-    select * from {{ ref('int_attempt_duplicates') }}
-
-),
-
-current_transcripts as (
-
-    select * from {{ ref('stg_raw__current_transcripts') }}
-
-),
-
-current_redacted as (
-
-    select * from {{ ref('stg_raw__current_redacted_transcripts') }}
-
-),
-
-current_classifications as (
-
-    select * from {{ ref('stg_raw__current_classifications') }}
-
-),
-
 latest_transcript as (
 
     -- the whole call (the merged dialogue of a stereo recording, else the mono mix) the stages chose
-    select transcripts.*
-    from transcripts
-    inner join current_transcripts
-        on transcripts.audio_sha256 = current_transcripts.audio_sha256
-        and transcripts.asr_model_id = current_transcripts.asr_model_id
-        and transcripts.asr_chunking_id = current_transcripts.asr_chunking_id
-        and transcripts.transcript_channel = current_transcripts.transcript_channel
+    select * from {{ ref('int_transcripts_latest') }}
 
 ),
 
 latest_redacted as (
 
     -- the redaction of that transcript the classification and embedding stages read
-    select redacted_transcripts.*
-    from redacted_transcripts
-    inner join current_redacted
-        on redacted_transcripts.audio_sha256 = current_redacted.audio_sha256
-        and redacted_transcripts.asr_model_id = current_redacted.asr_model_id
-        and redacted_transcripts.asr_chunking_id = current_redacted.asr_chunking_id
-        and redacted_transcripts.transcript_channel = current_redacted.transcript_channel
-        and redacted_transcripts.redactor_version = current_redacted.redactor_version
+    select * from {{ ref('int_redacted_transcripts_latest') }}
 
 ),
 
 latest_classification as (
 
-    select classifications.*
-    from classifications
-    inner join current_classifications
-        on classifications.audio_sha256 = current_classifications.audio_sha256
-        and classifications.classifier_model = current_classifications.classifier_model
-        and classifications.prompt_version = current_classifications.prompt_version
+    select * from {{ ref('int_classifications_latest') }}
+
+),
+
+duplicates as (
+
+    select * from {{ ref('int_attempt_duplicates') }}
 
 ),
 
