@@ -52,24 +52,29 @@ def write_manifest(path: Path, rows: int, rng: random.Random) -> None:
             )
 
 
+def timed_copy(conn, target: str, path: Path, delimiter: str, encoding: str) -> float:
+    """Seconds to COPY the file's bytes as they are into ``target`` (a table and its column list)."""
+    started = time.perf_counter()
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            f"copy {target} from stdin"
+            f" (format csv, header true, delimiter '{delimiter}', encoding '{encoding}')"
+        ) as copy,
+        open(path, "rb") as fh,
+    ):
+        while block := fh.read(1 << 20):
+            copy.write(block)
+    return time.perf_counter() - started
+
+
 def plain_copy(url: str, path: Path, columns: int, delimiter: str, encoding: str) -> float:
     import psycopg
 
     cols = ", ".join(f"c{i} text" for i in range(columns))
     with psycopg.connect(url) as conn:
         conn.execute(f"create temporary table floor_copy ({cols})")
-        started = time.perf_counter()
-        with (
-            conn.cursor() as cur,
-            cur.copy(
-                "copy floor_copy from stdin (format csv, header true, "
-                f"delimiter '{delimiter}', encoding '{encoding}')"
-            ) as copy,
-            open(path, "rb") as fh,
-        ):
-            while block := fh.read(1 << 20):
-                copy.write(block)
-        elapsed = time.perf_counter() - started
+        elapsed = timed_copy(conn, "floor_copy", path, delimiter, encoding)
         conn.rollback()
     return elapsed
 
@@ -100,18 +105,7 @@ def typed_copy(url: str, path: Path, label: str, delimiter: str, encoding: str) 
         conn.execute(f"create table floor_typed ({columns})")
         for statement in indexes:
             conn.execute(statement)
-        started = time.perf_counter()
-        with (
-            conn.cursor() as cur,
-            cur.copy(
-                f"copy floor_typed ({', '.join(names)}) from stdin (format csv, header true, "
-                f"delimiter '{delimiter}', encoding '{encoding}')"
-            ) as copy,
-            open(path, "rb") as fh,
-        ):
-            while block := fh.read(1 << 20):
-                copy.write(block)
-        elapsed = time.perf_counter() - started
+        elapsed = timed_copy(conn, f"floor_typed ({', '.join(names)})", path, delimiter, encoding)
         conn.rollback()
     return elapsed
 
