@@ -1,7 +1,8 @@
 """Ingest: manifests, call records and audio metadata into ``raw.*`` with COPY, idempotent by content.
 
 A file whose sha256 is already recorded is skipped; a file whose content changed replaces its rows;
-malformed rows, unknown headers and unreadable audio go to ``ops.rejects``.
+malformed rows, unknown headers and unreadable audio go to ``ops.rejects``. Manifests and call records are
+landed as text and typed in SQL (flows/landing.py); this module keeps the bookkeeping around them.
 
 One module (about 600 lines) for the three loaders (manifests, call records, audio metadata): they share
 the file bookkeeping (content hash, replace-on-change, rejects with line numbers) that makes a re-run
