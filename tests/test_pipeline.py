@@ -425,8 +425,8 @@ def test_a_voicemail_message_never_contradicts_injoignable(first_run, warehouse_
                                now() + interval '1 hour')""",
                     [sha, forced, forced, call_id],
                 )
-    try:
-        dbt_build(warehouse_clone, select="call_attempts+")
+    try:  # from the table call_attempts reads the current classifications from
+        dbt_build(warehouse_clone, select="int_classifications_latest+")
         with psycopg.connect(warehouse_clone) as conn:
             seen = conn.execute(
                 "select count(*) from marts.call_attempts where prompt_version = %s and call_type = 1 "
@@ -453,7 +453,7 @@ def test_a_voicemail_message_never_contradicts_injoignable(first_run, warehouse_
     finally:
         with psycopg.connect(warehouse_clone) as conn:
             conn.execute("delete from raw.classifications where prompt_version = %s", [forced])
-        dbt_build(warehouse_clone, select="call_attempts+")
+        dbt_build(warehouse_clone, select="int_classifications_latest+")
 
 
 def test_a_failed_check_fails_the_run_naming_table_and_check(first_run, warehouse_clone: str):
