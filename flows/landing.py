@@ -1,11 +1,12 @@
 """Land an input file as text, then type its rows in SQL: the extract-load half of the loaders.
 
 ``land()`` puts every data row of a manifest or call records file into a temporary table ``landing``
-(``row_number``, then one text column per header cell, untouched) with one ``COPY``. ``typed_rows()`` types
-them in one statement with the contract's SQL functions (``sql/015_contract_functions.sql``) into a
-temporary table ``typed``: the typed columns, ``reason`` (null for a good row, else what to fix) and
-``payload`` (the row's cells, for ``ops.rejects``). Python reads only the header and the encoding; the
-database does the rest at COPY speed.
+(``row_number``, then one text column per header cell, untouched) with one ``COPY``. ``type_calls()`` and
+``type_manifest_rows()`` type them in one statement with the contract's SQL functions
+(``sql/015_contract_functions.sql``) into a temporary table ``typed``: the typed columns, ``reason`` (null
+for a good row, else what to fix) and ``payload`` (the row's cells, for ``ops.rejects``). Python reads only
+the header and the encoding; the database does the rest, set-based (about 1.8× the rows/s of typing each
+cell in Python: benchmarks/load_throughput.py).
 
 A CSV goes to ``COPY … (format csv)`` as it is. Where COPY refuses it (a blank line, a row with more or
 fewer cells than the header, a NUL byte) the file is read once with Python's csv module instead, each row

@@ -3,8 +3,8 @@
 Each parser returns a value or raises ``ContractError`` with a message that says what to fix; the
 loader turns that message into an ``ops.rejects`` row. The cells of each row (phone numbers, dates,
 timestamps, durations, required text) are typed in SQL, by the functions of
-``sql/015_contract_functions.sql`` that flows/landing.py calls: one definition, run by the database at
-COPY speed.
+``sql/015_contract_functions.sql`` that flows/landing.py calls: one definition, run by the database over
+every row of a file at once.
 """
 
 from __future__ import annotations
