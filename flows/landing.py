@@ -34,7 +34,6 @@ from warehouse.rejects import printable
 @dataclass(frozen=True)
 class Landed:
     headers: list[str]
-    rows: int  # data rows landed (blank ones included; the typing leaves them out)
     fast: bool  # one COPY of the file as it is (else row by row)
 
 
@@ -60,12 +59,11 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _copy_rows(conn: psycopg.Connection, width: int, rows: Iterable[tuple[int, Sequence[object]]]) -> int:
+def _copy_rows(conn: psycopg.Connection, width: int, rows: Iterable[tuple[int, Sequence[object]]]) -> None:
     """Copy (row number, cells) into landing, each row padded or cut to ``width`` cells; a NUL byte (which
     text cannot hold) shown as U+2400 and the row flagged ``has_nul``."""
     names = ["row_number", "has_nul", *(f"c{i}" for i in range(width))]
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in names)
-    count = 0
     with conn.cursor() as cur, cur.copy(sql.SQL("copy landing ({}) from stdin").format(columns)) as copy:
         for number, cells in rows:
             texts = [cell_text(c) for c in cells[:width]]
@@ -73,8 +71,6 @@ def _copy_rows(conn: psycopg.Connection, width: int, rows: Iterable[tuple[int, S
             if has_nul:
                 texts = [None if t is None else printable(t) for t in texts]
             copy.write_row((number, has_nul, *texts, *[None] * (width - len(texts))))
-            count += 1
-    return count
 
 
 def _copy_csv(conn: psycopg.Connection, width: int, text: str, delimiter: str) -> bool:
@@ -99,7 +95,8 @@ def land(conn: psycopg.Connection, path: Path, data: bytes) -> Landed:
         table = read_xlsx(path.name, data)
         headers = [str(h) if h is not None else "" for h in table.headers]
         _create_landing(conn, len(headers))
-        return Landed(headers, _copy_rows(conn, len(headers), table.rows), fast=False)
+        _copy_rows(conn, len(headers), table.rows)
+        return Landed(headers, fast=False)
     if suffix != ".csv":
         raise ContractError(f"{path.name}: unsupported file type {suffix!r} (csv or xlsx)")
     text = decode(data, path.name)
@@ -111,9 +108,9 @@ def land(conn: psycopg.Connection, path: Path, data: bytes) -> Landed:
         raise ContractError(f"{path.name} is empty: no header row") from exc
     _create_landing(conn, len(headers))
     if "\x00" not in text and _copy_csv(conn, len(headers), text, delimiter):
-        rows = conn.execute("select count(*) from landing").fetchone()[0]
-        return Landed(headers, rows, fast=True)
-    return Landed(headers, _copy_rows(conn, len(headers), enumerate(reader, start=1)), fast=False)
+        return Landed(headers, fast=True)
+    _copy_rows(conn, len(headers), enumerate(reader, start=1))
+    return Landed(headers, fast=False)
 
 
 def _named_landing(columns: dict[int, str], canonical: Sequence[str]) -> sql.Composable:
@@ -285,27 +282,33 @@ def typing_session(conn: psycopg.Connection, time_zone: str) -> None:
     )
 
 
+def _type_rows(
+    conn: psycopg.Connection,
+    statement: str,
+    cells: Sequence[str],
+    columns: dict[int, str],
+    params: dict,
+    payload_extra: dict[str, str] | None = None,
+) -> None:
+    """Run one of the typing statements over ``landing`` (its cells named by ``columns``) into ``typed``."""
+    typing_session(conn, params["time_zone"])
+    composed = sql.SQL(statement).format(
+        landed=_named_landing(columns, cells),
+        cells=sql.SQL(", ").join(map(sql.Identifier, cells)),
+        nul_problem=_nul_problem(cells),
+        payload=_payload(cells, payload_extra),
+    )
+    conn.execute(composed, params)
+
+
 def type_calls(conn: psycopg.Connection, columns: dict[int, str], params: dict) -> None:
     """``typed`` from the landed call records: raw.calls' columns, ``reason``, ``payload`` (the cells, and
     the client number and start time wherever each parses on its own: an order such a rejected call could
     be an attempt of goes to a person, ``stg_ops__quarantined_calls``)."""
-    typing_session(conn, params["time_zone"])
-    statement = sql.SQL(_TYPED_CALLS).format(
-        landed=_named_landing(columns, CALL_CELLS),
-        cells=sql.SQL(", ").join(map(sql.Identifier, CALL_CELLS)),
-        nul_problem=_nul_problem(CALL_CELLS),
-        payload=_payload(CALL_CELLS, {"client_e164": "client_e164", "started_at": "started_at"}),
-    )
-    conn.execute(statement, params)
+    extra = {"client_e164": "client_e164", "started_at": "started_at"}
+    _type_rows(conn, _TYPED_CALLS, CALL_CELLS, columns, params, extra)
 
 
 def type_manifest_rows(conn: psycopg.Connection, columns: dict[int, str], params: dict) -> None:
     """``typed`` from the landed manifest rows: raw.manifest_rows' columns, ``reason``, ``payload``."""
-    typing_session(conn, params["time_zone"])
-    statement = sql.SQL(_TYPED_MANIFEST_ROWS).format(
-        landed=_named_landing(columns, MANIFEST_CELLS),
-        cells=sql.SQL(", ").join(map(sql.Identifier, MANIFEST_CELLS)),
-        nul_problem=_nul_problem(MANIFEST_CELLS),
-        payload=_payload(MANIFEST_CELLS),
-    )
-    conn.execute(statement, params)
+    _type_rows(conn, _TYPED_MANIFEST_ROWS, MANIFEST_CELLS, columns, params)
