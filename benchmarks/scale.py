@@ -468,17 +468,14 @@ def dbt_build(url: str, settings, target: Path, statement_timeout_s: int, label:
     dbtRunner."""
     from dbt.cli.main import dbtRunner
 
-    from flows.transform import DBT_PROJECT_DIR, dbt_environment, dbt_vars
-    from warehouse.db import refresh_statistics
-    from warehouse.pseudonyms import refresh_pseudonyms
+    from flows.transform import DBT_PROJECT_DIR, before_build, dbt_environment, dbt_vars
 
     stage = Stage(f"dbt build{label}")
     saved = os.environ.get("PGOPTIONS")
     os.environ["PGOPTIONS"] = f"-c statement_timeout={statement_timeout_s * 1000}"
     try:
         with measured(stage), dbt_environment(url):
-            refresh_pseudonyms(url, settings)
-            refresh_statistics(url)
+            before_build(url, settings)
             result = dbtRunner().invoke(
                 [
                     "build",

@@ -69,12 +69,19 @@ def dbt_build(database_url: SecretStr, select: str | None = None) -> DbtSummary:
     One build at a time per warehouse (an advisory lock): dbt replaces tables, and it is not thread-safe
     within a process either (a backfill's days run side by side). The URL is a ``SecretStr`` (a plain
     string is accepted and converted) so that the flow run's stored parameters never show its password.
-    The customers' pseudonyms are brought up to date first (warehouse/pseudonyms.py)."""
+    The customers' pseudonyms and the raw tables' statistics are brought up to date first (before_build)."""
     url = plain_url(database_url)
     with stage_lock(url, "dbt-build"):
-        refresh_pseudonyms(url, get_settings())  # the marts show client_pseudonym, never the number
-        refresh_statistics(url)  # what the day's loads and stages wrote, before dbt plans its joins
+        before_build(url, get_settings())
         return _dbt_invoke(url, ["build", "--exclude-resource-type", "unit_test", *_select(select)])
+
+
+def before_build(url: str, settings: Settings) -> None:
+    """What a ``dbt build`` needs first: the customers' pseudonyms up to date (the marts show
+    client_pseudonym, never the number) and statistics for what the loads and stages wrote (before dbt
+    plans its joins)."""
+    refresh_pseudonyms(url, settings)
+    refresh_statistics(url)
 
 
 @secret_url_parameter
