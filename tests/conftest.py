@@ -63,6 +63,7 @@ SLOW_MODULES = {
     "test_hostile_inputs",
     "test_other_generator",
     "test_pipeline",
+    "test_qa_incremental",
     "test_redaction",
     "test_report",
     "test_review",
