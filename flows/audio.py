@@ -15,9 +15,8 @@ from multiprocessing import get_context
 import psycopg
 
 from flows.config import Settings
-from flows.progress import progress_bar
 from flows.runtime import Shard
-from flows.stage import StageResult, finish, stage_task
+from flows.stage import Advance, Stage, StageResult, Work, finish, run_stage, stage_task
 from flows.storage import AudioRoots
 from flows.telemetry import StageMeter
 from inference.audio_analysis import (
@@ -89,10 +88,16 @@ def _rows(sha: str, result: AudioAnalysis) -> tuple[tuple, list[tuple], list[tup
     return analysis, tones, segments
 
 
-@stage_task("analyse-audio")
-def analyse_audio(database_url: str, settings: Settings, shard: Shard) -> StageResult:
-    meter = StageMeter("audio analysis")
-    with psycopg.connect(database_url) as conn:
+class AudioAnalysisStage(Stage[tuple[str, str, str]]):
+    """Items: (sha256, audio path, local file) of each recording not analysed by this detector version."""
+
+    label = "audio analysis"
+    version_key = "detector"
+
+    def __init__(self, database_url: str, settings: Settings) -> None:
+        self.database_url, self.settings = database_url, settings
+
+    def pending(self, conn: psycopg.Connection, shard: Shard) -> Work[tuple[str, str, str]]:
         todo = conn.execute(
             f"""select distinct on (f.sha256) f.sha256, f.audio_path, f.audio_root, f.etag, f.size_bytes
                from raw.audio_files f
@@ -105,52 +110,64 @@ def analyse_audio(database_url: str, settings: Settings, shard: Shard) -> StageR
         (total,) = conn.execute(
             f"select count(distinct sha256) from raw.audio_files f where {shard.sql('f.sha256')}"
         ).fetchone()
-    roots = AudioRoots(settings)
-    jobs = [
-        (sha, audio_path, str(roots.local_path(root_uri, audio_path, etag, size)))
-        for sha, audio_path, root_uri, etag, size in todo
-    ]
-    analyses, tones, segments, rejects = [], [], [], []
-    workers = 1 if shard.fanned_out else max(1, min(len(jobs), os.cpu_count() or 1))
-    with progress_bar(f"audio analysis {shard}", total=len(jobs)) as advance, ExitStack() as stack:
-        if workers > 1:
-            spawn = get_context("spawn")
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=spawn))
-            results = pool.map(_analyse, jobs, chunksize=4)
-        else:
-            results = map(_analyse, jobs)
-        for sha, audio_path, result, seconds in results:
-            advance()
-            if isinstance(result, str):
-                meter.error()
-                # every recording the analysis quarantines is unanalysable: its calls go to review
-                rejects.append(Reject(audio_path, "analysis", result, {"unanalysable": True}))
-                continue
-            meter.observe(seconds)
-            row, tone_rows, segment_rows = _rows(sha, result)
-            analyses.append(row)
-            tones.extend(tone_rows)
-            segments.extend(segment_rows)
-    write_stage(
-        database_url,
-        [
-            ("raw.audio_analysis", ANALYSIS_COLUMNS, analyses),
-            ("raw.audio_tones", TONE_COLUMNS, tones),
-            ("raw.speech_segments", SEGMENT_COLUMNS, segments),
-        ],
-        "audio_analysis",
-        rejects,
-    )
-    return finish(
-        meter,
-        "audio analysis (%s, shard %s): %d analysed, %d already known, %d quarantined",
-        DETECTOR_VERSION,
-        shard,
-        len(analyses),
-        total - len(todo),
-        len(rejects),
-        processed=len(analyses),
-        skipped=total - len(todo),
-        rejected=len(rejects),
-        detector=DETECTOR_VERSION,
-    )
+        roots = AudioRoots(self.settings)
+        jobs = [
+            (sha, audio_path, str(roots.local_path(root_uri, audio_path, etag, size)))
+            for sha, audio_path, root_uri, etag, size in todo
+        ]
+        return Work(jobs, total - len(todo), DETECTOR_VERSION)
+
+    def process(
+        self, work: Work[tuple[str, str, str]], shard: Shard, meter: StageMeter, advance: Advance
+    ) -> StageResult:
+        jobs = work.items
+        analyses, tones, segments, rejects = [], [], [], []
+        workers = 1 if shard.fanned_out else max(1, min(len(jobs), os.cpu_count() or 1))
+        with ExitStack() as stack:
+            if workers > 1:
+                spawn = get_context("spawn")
+                pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers, mp_context=spawn))
+                results = pool.map(_analyse, jobs, chunksize=4)
+            else:
+                results = map(_analyse, jobs)
+            for sha, audio_path, result, seconds in results:
+                advance()
+                if isinstance(result, str):
+                    meter.error()
+                    # every recording the analysis quarantines is unanalysable: its calls go to review
+                    rejects.append(Reject(audio_path, "analysis", result, {"unanalysable": True}))
+                    continue
+                meter.observe(seconds)
+                row, tone_rows, segment_rows = _rows(sha, result)
+                analyses.append(row)
+                tones.extend(tone_rows)
+                segments.extend(segment_rows)
+        write_stage(
+            self.database_url,
+            [
+                ("raw.audio_analysis", ANALYSIS_COLUMNS, analyses),
+                ("raw.audio_tones", TONE_COLUMNS, tones),
+                ("raw.speech_segments", SEGMENT_COLUMNS, segments),
+            ],
+            "audio_analysis",
+            rejects,
+        )
+        return finish(
+            meter,
+            "audio analysis (%s, shard %s): %d analysed, %d already known, %d quarantined",
+            DETECTOR_VERSION,
+            shard,
+            len(analyses),
+            work.done_before,
+            len(rejects),
+            processed=len(analyses),
+            skipped=work.done_before,
+            rejected=len(rejects),
+            model_id=DETECTOR_VERSION,
+            detector=DETECTOR_VERSION,
+        )
+
+
+@stage_task("analyse-audio")
+def analyse_audio(database_url: str, settings: Settings, shard: Shard) -> StageResult:
+    return run_stage(AudioAnalysisStage(database_url, settings), database_url, shard)

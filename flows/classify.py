@@ -23,9 +23,8 @@ from prefect import get_run_logger
 from psycopg.types.json import Jsonb
 
 from flows.config import Settings
-from flows.progress import progress_bar
 from flows.runtime import LLM_LIMIT, Shard, current_run_id, limited
-from flows.stage import StageResult, finish, stage_task
+from flows.stage import Advance, Stage, StageResult, Work, finish, run_stage, stage_task
 from flows.telemetry import StageMeter
 
 if TYPE_CHECKING:
@@ -188,34 +187,38 @@ def stored_as(config: LlmConfig, alias: str) -> str:
     return alias
 
 
-@stage_task("classify-calls")
-def classify_calls(database_url: str, settings: Settings, shard: Shard) -> StageResult:
-    """Classify the shard's pending recordings; shards split the work by request (identical words stay in
-    one shard: asked once). The result's ``counts``: ``failed`` (asked again next run), ``untrusted``,
-    ``tokens``, ``cost_usd``, ``requests``, ``truncated`` (requests whose transcript was cut to
-    llm_max_transcript_chars), ``resent`` (requests sent again after a run died with them in flight)."""
-    from inference.llm import CallRequest, classify_many, load_llm_config
-    from inference.llm_audit import audit
-    from inference.llm_schema import PROMPT_VERSION, build_messages, fit_transcript
+class Classification(Stage[list[Pending]]):
+    """Items: the shard's requests not yet answered, each the recordings whose redacted words it carries
+    (identical words are asked once). Selecting them classifies, from the stored answers and at no cost,
+    the recordings whose words were already answered."""
 
-    logger = get_run_logger()
-    meter = StageMeter("classification")
-    config = load_llm_config(settings.llm_config)
-    model = stored_as(config, settings.llm_model)
-    with psycopg.connect(database_url) as conn:
-        answered = _answered(conn, model, PROMPT_VERSION)
+    label = "classification"
+    zero_counts = dict.fromkeys(COUNTS, 0)
+
+    def __init__(self, database_url: str, settings: Settings) -> None:
+        from inference.llm import load_llm_config
+
+        self.database_url, self.settings = database_url, settings
+        self.config = load_llm_config(settings.llm_config)
+        self.model = stored_as(self.config, settings.llm_model)
+        self.reused = 0
+
+    def pending(self, conn: psycopg.Connection, shard: Shard) -> Work[list[Pending]]:
+        from inference.llm_schema import PROMPT_VERSION, build_messages, fit_transcript
+
+        answered = _answered(conn, self.model, PROMPT_VERSION)
         classified = {  # (recording, the request its classification came from)
             (r[0], r[1])
             for r in conn.execute(
                 "select sha256, request_key from raw.classifications "
                 "where model = %s and prompt_version = %s",
-                [model, PROMPT_VERSION],
+                [self.model, PROMPT_VERSION],
             )
         }
         todo: dict[str, list[Pending]] = {}
-        known = reused = 0
+        known = 0
         for sha, call_id, text, tokens in _latest_redacted(conn):
-            sent, cut = fit_transcript(text, settings.llm_max_transcript_chars)
+            sent, cut = fit_transcript(text, self.settings.llm_max_transcript_chars)
             key = request_key(build_messages(sent))
             item = Pending(sha, call_id, sent, key, frozenset(tokens), len(text.strip()), cut)
             if not shard.holds(item.request_key):
@@ -226,98 +229,125 @@ def classify_calls(database_url: str, settings: Settings, shard: Shard) -> Stage
                 known += 1
             else:  # words already answered (another recording's, or this one's new transcript): no cost
                 with conn.transaction():
-                    _reuse(conn, item, model)
-                reused += 1
-    if not todo:
+                    _reuse(conn, item, self.model)
+                self.reused += 1
+        items = list(todo.values())
+        return Work(items, known, self.model, sum(len(i) for i in items))
+
+    def nothing_new(self, work: Work[list[Pending]], meter: StageMeter) -> StageResult:
+        from inference.llm_schema import PROMPT_VERSION
+
         return finish(
             meter,
             "classification (%s, %s): nothing to ask, %d already classified, %d from stored answers",
-            model,
+            self.model,
             PROMPT_VERSION,
-            known,
-            reused,
-            processed=reused,
-            skipped=known,
-            model_id=model,
-            counts=dict.fromkeys(COUNTS, 0),
-            model=model,
+            work.done_before,
+            self.reused,
+            processed=self.reused,
+            skipped=work.done_before,
+            model_id=self.model,
+            counts=self.zero_counts,
+            model=self.model,
         )
 
-    counts = dict.fromkeys(COUNTS, 0)
-    run_id = current_run_id()
-    with (
-        psycopg.connect(database_url) as conn,
-        progress_bar("classification", total=sum(len(i) for i in todo.values())) as advance,
-    ):
+    def process(
+        self, work: Work[list[Pending]], shard: Shard, meter: StageMeter, advance: Advance
+    ) -> StageResult:
+        from inference.llm import CallRequest, classify_many
+        from inference.llm_audit import audit
 
-        def on_result(result) -> None:
-            items = todo[result.key]
-            first = items[0]
-            violations = (
-                audit(result.parsed, first.text, set(first.tokens)) if result.parsed is not None else []
+        settings, model = self.settings, self.model
+        todo = {items[0].request_key: items for items in work.items}
+        counts = dict.fromkeys(COUNTS, 0)
+        run_id = current_run_id()
+        with psycopg.connect(self.database_url) as conn:
+
+            def on_result(result) -> None:
+                items = todo[result.key]
+                first = items[0]
+                violations = (
+                    audit(result.parsed, first.text, set(first.tokens)) if result.parsed is not None else []
+                )
+                trusted = _store(conn, items, model, result, violations)
+                # as the verdict reads it: a call type below the calibrated probability is untrusted too
+                confidence = result.parsed.call_type_confidence if result.parsed is not None else None
+                if confidence is not None and confidence < settings.classification_min_confidence:
+                    trusted = False
+                failed = result.status == "failed"
+                counts["failed"] += len(items) if failed else 0
+                counts["untrusted"] += len(items) if not failed and not trusted else 0
+                counts["tokens"] += result.tokens_in + result.tokens_out
+                counts["cost_usd"] += result.cost_usd
+                if failed:
+                    meter.error(len(items))
+                else:
+                    meter.observe(result.latency_s * len(items), len(items))
+                advance(len(items))
+
+            def requests():  # pulled by a worker just before it sends the request: recorded first
+                for key, items in todo.items():
+                    counts["resent"] += _record_sent(conn, items[0], model, run_id)
+                    yield CallRequest(key=key, transcript=items[0].text)
+
+            with limited(LLM_LIMIT):  # one slot per running classification stage, across runs and workers
+                asyncio.run(classify_many(requests(), self.config, on_result, model=settings.llm_model))
+        return self._close(todo, counts, work.done_before, meter)
+
+    def _close(
+        self, todo: dict[str, list[Pending]], counts: dict[str, float], known: int, meter: StageMeter
+    ) -> StageResult:
+        from inference.llm_schema import PROMPT_VERSION
+
+        logger = get_run_logger()
+        truncated = sum(1 for items in todo.values() if items[0].truncated)
+        if truncated:
+            logger.warning(
+                "classification: %d request(s) carried a transcript cut to %d characters "
+                "(raw.llm_calls.transcript_truncated)",
+                truncated,
+                self.settings.llm_max_transcript_chars,
             )
-            trusted = _store(conn, items, model, result, violations)
-            # as the verdict reads it: a call type below the calibrated probability is untrusted too
-            confidence = result.parsed.call_type_confidence if result.parsed is not None else None
-            if confidence is not None and confidence < settings.classification_min_confidence:
-                trusted = False
-            failed = result.status == "failed"
-            counts["failed"] += len(items) if failed else 0
-            counts["untrusted"] += len(items) if not failed and not trusted else 0
-            counts["tokens"] += result.tokens_in + result.tokens_out
-            counts["cost_usd"] += result.cost_usd
-            if failed:
-                meter.error(len(items))
-            else:
-                meter.observe(result.latency_s * len(items), len(items))
-            advance(len(items))
-
-        def requests():  # pulled by a worker just before it sends the request: recorded first
-            for key, items in todo.items():
-                counts["resent"] += _record_sent(conn, items[0], model, run_id)
-                yield CallRequest(key=key, transcript=items[0].text)
-
-        with limited(LLM_LIMIT):  # one slot per running classification stage, across runs and workers
-            asyncio.run(classify_many(requests(), config, on_result, model=settings.llm_model))
-    truncated = sum(1 for items in todo.values() if items[0].truncated)
-    if truncated:
-        logger.warning(
-            "classification: %d request(s) carried a transcript cut to %d characters "
-            "(raw.llm_calls.transcript_truncated)",
-            truncated,
-            settings.llm_max_transcript_chars,
+        if counts["resent"]:
+            logger.warning(
+                "classification: %d request(s) sent again: a run died while they were in flight "
+                "(raw.llm_requests.unanswered_resends)",
+                counts["resent"],
+            )
+        recordings = sum(len(items) for items in todo.values())
+        return finish(
+            meter,
+            "classification (%s, %s): %d requests for %d recordings, %d already classified, %d from stored "
+            "answers, %d failed (asked again next run), %d untrusted, %d tokens, $%.4f",
+            self.model,
+            PROMPT_VERSION,
+            len(todo),
+            recordings,
+            known,
+            self.reused,
+            counts["failed"],
+            counts["untrusted"],
+            counts["tokens"],
+            counts["cost_usd"],
+            processed=recordings + self.reused - counts["failed"],
+            skipped=known,
+            model_id=self.model,
+            counts={
+                **counts,
+                "cost_usd": round(counts["cost_usd"], 6),
+                "requests": len(todo),
+                "truncated": truncated,
+            },
+            model=self.model,
+            requests=len(todo),
+            tokens=counts["tokens"],
         )
-    if counts["resent"]:
-        logger.warning(
-            "classification: %d request(s) sent again: a run died while they were in flight "
-            "(raw.llm_requests.unanswered_resends)",
-            counts["resent"],
-        )
-    recordings = sum(len(items) for items in todo.values())
-    return finish(
-        meter,
-        "classification (%s, %s): %d requests for %d recordings, %d already classified, %d from stored "
-        "answers, %d failed (asked again next run), %d untrusted, %d tokens, $%.4f",
-        model,
-        PROMPT_VERSION,
-        len(todo),
-        recordings,
-        known,
-        reused,
-        counts["failed"],
-        counts["untrusted"],
-        counts["tokens"],
-        counts["cost_usd"],
-        processed=recordings + reused - counts["failed"],
-        skipped=known,
-        model_id=model,
-        counts={
-            **counts,
-            "cost_usd": round(counts["cost_usd"], 6),
-            "requests": len(todo),
-            "truncated": truncated,
-        },
-        model=model,
-        requests=len(todo),
-        tokens=counts["tokens"],
-    )
+
+
+@stage_task("classify-calls")
+def classify_calls(database_url: str, settings: Settings, shard: Shard) -> StageResult:
+    """Classify the shard's pending recordings; shards split the work by request (identical words stay in
+    one shard: asked once). The result's ``counts``: ``failed`` (asked again next run), ``untrusted``,
+    ``tokens``, ``cost_usd``, ``requests``, ``truncated`` (requests whose transcript was cut to
+    llm_max_transcript_chars), ``resent`` (requests sent again after a run died with them in flight)."""
+    return run_stage(Classification(database_url, settings), database_url, shard)

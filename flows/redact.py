@@ -10,15 +10,15 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
 
 from flows.config import Settings
 from flows.model_cache import borrowed
-from flows.progress import progress_bar
 from flows.runtime import Shard
-from flows.stage import StageResult, finish, stage_task
+from flows.stage import Advance, Stage, StageResult, Work, finish, run_stage, stage_task
 from flows.telemetry import StageMeter
 from warehouse.db import copy_rows
 from warehouse.vault import open_vault, store
@@ -75,70 +75,88 @@ def redactor_for(settings: Settings) -> AbstractContextManager[Redactor]:
     return borrowed(("redactor", REDACTOR_VERSION, *options.items()), lambda: Redactor(**options))
 
 
-@stage_task("redact-transcripts")
-def redact_transcripts(database_url: str, settings: Settings, shard: Shard) -> StageResult:
-    from inference.redaction import REDACTOR_VERSION
+@dataclass(frozen=True)
+class Recording:
+    """A recording's transcripts of one ASR model and chunking, redacted together."""
 
-    meter = StageMeter("redaction")
-    vault = open_vault(database_url, settings)
-    with psycopg.connect(database_url) as conn:
+    sha256: str
+    model_id: str
+    chunking_id: str
+    channels: list[tuple[str, str | None, str]]  # (channel, call id, text), agent first
+
+
+class Redaction(Stage[Recording]):
+    label = "redaction"
+    version_key = "redactor"
+    zero_counts = {"entities": 0}
+
+    def __init__(self, database_url: str, settings: Settings) -> None:
+        self.database_url, self.settings = database_url, settings
+
+    def pending(self, conn: psycopg.Connection, shard: Shard) -> Work[Recording]:
+        from inference.redaction import REDACTOR_VERSION
+
         groups = _pending(conn, REDACTOR_VERSION, shard)
         (done_before,) = conn.execute(
             "select count(distinct sha256) from raw.redacted_transcripts "
             f"where redactor_version = %s and {shard.sql('sha256')}",
             [REDACTOR_VERSION],
         ).fetchone()
-    if not groups:
+        items = [Recording(*key, channels) for key, channels in groups.items()]
+        return Work(items, done_before, REDACTOR_VERSION)
+
+    def process(
+        self, work: Work[Recording], shard: Shard, meter: StageMeter, advance: Advance
+    ) -> StageResult:
+        from inference.redaction import REDACTOR_VERSION
+
+        vault = open_vault(self.database_url, self.settings)
+        total_entities = 0
+        with redactor_for(self.settings) as redactor, psycopg.connect(self.database_url) as conn:
+            for recording in work.items:
+                started = time.perf_counter()
+                sha = recording.sha256
+                known = {value: token for token, value in vault.mapping(conn, sha).items()}
+                redactions = redactor.redact_all([text for _, _, text in recording.channels], known=known)
+                new_entities: dict[str, tuple[str, str]] = {}  # a token's first value, as first heard
+                for entity in (e for r in redactions for e in r.entities):
+                    new_entities.setdefault(entity.token, (entity.entity_type, entity.value))
+                rows = [
+                    (
+                        sha,
+                        recording.model_id,
+                        recording.chunking_id,
+                        channel,
+                        REDACTOR_VERSION,
+                        call_id,
+                        r.text,
+                        len(r.entities),
+                        sorted({e.entity_type for e in r.entities}),
+                    )
+                    for (channel, call_id, _), r in zip(recording.channels, redactions, strict=True)
+                ]
+                total_entities += sum(len(r.entities) for r in redactions)
+                with conn.transaction():  # one recording at a time: a crash keeps what was redacted
+                    store(conn, vault.rows(sha, new_entities))
+                    copy_rows(conn, "raw.redacted_transcripts", REDACTED_COLUMNS, rows)
+                meter.observe(time.perf_counter() - started)
+                advance()
         return finish(
             meter,
-            "redaction (%s): nothing new, %d recordings already redacted",
+            "redaction (%s): %d recordings redacted, %d entities replaced, %d already redacted",
             REDACTOR_VERSION,
-            done_before,
-            skipped=done_before,
+            len(work.items),
+            total_entities,
+            work.done_before,
+            processed=len(work.items),
+            skipped=work.done_before,
+            model_id=REDACTOR_VERSION,
+            counts={"entities": total_entities},
+            redactor=REDACTOR_VERSION,
+            entities=total_entities,
         )
-    total_entities = 0
-    with (
-        redactor_for(settings) as redactor,
-        psycopg.connect(database_url) as conn,
-        progress_bar(f"redaction {shard}", total=len(groups)) as advance,
-    ):
-        for (sha, model_id, chunking_id), channels in groups.items():
-            started = time.perf_counter()
-            known = {value: token for token, value in vault.mapping(conn, sha).items()}
-            redactions = redactor.redact_all([text for _, _, text in channels], known=known)
-            new_entities: dict[str, tuple[str, str]] = {}  # a token's first value, as it was first heard
-            for entity in (e for r in redactions for e in r.entities):
-                new_entities.setdefault(entity.token, (entity.entity_type, entity.value))
-            rows = [
-                (
-                    sha,
-                    model_id,
-                    chunking_id,
-                    channel,
-                    REDACTOR_VERSION,
-                    call_id,
-                    r.text,
-                    len(r.entities),
-                    sorted({e.entity_type for e in r.entities}),
-                )
-                for (channel, call_id, _), r in zip(channels, redactions, strict=True)
-            ]
-            total_entities += sum(len(r.entities) for r in redactions)
-            with conn.transaction():  # one recording at a time: a crash keeps what was redacted
-                store(conn, vault.rows(sha, new_entities))
-                copy_rows(conn, "raw.redacted_transcripts", REDACTED_COLUMNS, rows)
-            meter.observe(time.perf_counter() - started)
-            advance()
-    return finish(
-        meter,
-        "redaction (%s): %d recordings redacted, %d entities replaced, %d already redacted",
-        REDACTOR_VERSION,
-        len(groups),
-        total_entities,
-        done_before,
-        processed=len(groups),
-        skipped=done_before,
-        counts={"entities": total_entities},
-        redactor=REDACTOR_VERSION,
-        entities=total_entities,
-    )
+
+
+@stage_task("redact-transcripts")
+def redact_transcripts(database_url: str, settings: Settings, shard: Shard) -> StageResult:
+    return run_stage(Redaction(database_url, settings), database_url, shard)

@@ -1,9 +1,11 @@
-"""What every per-call stage shares: one result type, the Prefect task that runs a stage's shard under
-its lock, the merge of the shards' results, and the log line and telemetry that close a stage.
+"""What every per-call stage shares: one result type, one skeleton (:func:`run_stage`: select the shard's
+pending items, close at once when there are none, else process them under a progress bar), the Prefect task
+that runs a stage's shard under its lock, the merge of the shards' results, and the log line and telemetry
+that close a stage.
 
 The stages (``flows.audio``, ``flows.transcribe``, ``flows.redact``, ``flows.classify``, ``flows.embed``)
-keep only what is their own: which items are pending (selected and sharded in SQL with
-:meth:`flows.runtime.Shard.sql`), how an item is processed, and the rows it writes.
+are :class:`Stage` subclasses that keep only what is their own: which items are pending (selected and
+sharded in SQL with :meth:`flows.runtime.Shard.sql`), how they are processed, and the rows they write.
 """
 
 from __future__ import annotations
@@ -11,14 +13,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
+import psycopg
 from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.config import Settings
+from flows.progress import progress_bar
 from flows.runtime import STAGE_RETRIES, WHOLE, Shard, stage_lock
 from flows.telemetry import StageMeter, StageTelemetry, combine
+
+Item = TypeVar("Item")
+Advance = Callable[..., None]
 
 
 @dataclass
@@ -39,6 +46,59 @@ class StageResult:
 
 
 StageFn = Callable[[str, Settings, Shard], StageResult]
+
+
+@dataclass
+class Work(Generic[Item]):
+    """A stage's pending items on one shard, and how many items of the shard a previous run had done.
+    ``units``: the progress bar's total where it does not count items (default: one per item)."""
+
+    items: list[Item]
+    done_before: int
+    model_id: str | None = None
+    units: int | None = None
+
+
+class Stage(Generic[Item]):
+    """A per-call stage: :meth:`pending` selects the shard's items (in SQL), :meth:`process` processes
+    them, writes their rows and closes the stage (:func:`finish`). :func:`run_stage` runs one."""
+
+    label: ClassVar[str]  # the stage in logs, progress bars and telemetry ("transcription")
+    version_key: ClassVar[str] = "model"  # what the telemetry calls the stage's version (Work.model_id)
+    zero_counts: ClassVar[dict[str, float]] = {}  # the stage's own tallies when it had nothing to do
+
+    def pending(self, conn: psycopg.Connection, shard: Shard) -> Work[Item]:
+        raise NotImplementedError
+
+    def process(self, work: Work[Item], shard: Shard, meter: StageMeter, advance: Advance) -> StageResult:
+        raise NotImplementedError
+
+    def nothing_new(self, work: Work[Item], meter: StageMeter) -> StageResult:
+        """The result of a run with nothing pending: every item of the shard was done before."""
+        name = f"{self.label} ({work.model_id})" if work.model_id else self.label
+        return finish(
+            meter,
+            "%s: nothing new, %d already done",
+            name,
+            work.done_before,
+            skipped=work.done_before,
+            model_id=work.model_id,
+            counts=self.zero_counts,
+            **({self.version_key: work.model_id} if work.model_id else {}),
+        )
+
+
+def run_stage(stage: Stage[Any], database_url: str, shard: Shard) -> StageResult:
+    """Run ``stage`` on ``shard``: select what is pending, and either close at once (nothing new) or
+    process it under a progress bar (on a terminal only)."""
+    meter = StageMeter(stage.label)
+    with psycopg.connect(database_url) as conn:
+        work = stage.pending(conn, shard)
+    if not work.items:
+        return stage.nothing_new(work, meter)
+    total = len(work.items) if work.units is None else work.units
+    with progress_bar(f"{stage.label} {shard}", total=total) as advance:
+        return stage.process(work, shard, meter, advance)
 
 
 def stage_task(name: str) -> Callable[[StageFn], Any]:

@@ -18,9 +18,8 @@ import psycopg
 import soundfile
 
 from flows.config import Settings
-from flows.progress import progress_bar
 from flows.runtime import GPU_LIMIT, Shard, limited
-from flows.stage import StageResult, finish, stage_task
+from flows.stage import Advance, Stage, StageResult, Work, finish, run_stage, stage_task
 from flows.storage import AudioRoots
 from flows.telemetry import StageMeter
 from warehouse.db import write_stage
@@ -167,22 +166,21 @@ def _rows(
     return transcript_rows, segment_rows
 
 
-@stage_task("transcribe")
-def transcribe(database_url: str, settings: Settings, shard: Shard) -> StageResult:
-    from inference.asr import model_id_for
-    from inference.devices import resolve_device
+Job = tuple[str, str, float, Spans | None]  # (sha256, local file, speech onset, stored spans)
 
-    meter = StageMeter("transcription")
-    config = asr_config(settings)
-    if config.model.endswith(".nemo") and not Path(config.model).exists():
-        return finish(
-            meter,
-            "no ASR model at %s: transcription skipped (make one: callaudit asr train)",
-            config.model,
-            level=logging.WARNING,
-        )
-    model_id = model_id_for(config)
-    with psycopg.connect(database_url) as conn:
+
+class Transcription(Stage[Job]):
+    """Items: each recording with speech not yet transcribed by this model and chunking."""
+
+    label = "transcription"
+
+    def __init__(self, database_url: str, settings: Settings, config, model_id: str) -> None:
+        self.database_url, self.settings = database_url, settings
+        self.config, self.model_id = config, model_id  # the ASR config (asr_config) and its model's id
+        self.call_ids: dict[str, str | None] = {}
+        self.paths: dict[str, str] = {}
+
+    def pending(self, conn: psycopg.Connection, shard: Shard) -> Work[Job]:
         todo = conn.execute(
             f"""select distinct on (f.sha256) f.sha256, f.audio_path, f.audio_root, f.etag, f.size_bytes,
                       a.speech_onset_s,
@@ -193,87 +191,100 @@ def transcribe(database_url: str, settings: Settings, shard: Shard) -> StageResu
                  and not exists (select 1 from raw.transcripts t where t.sha256 = f.sha256
                                  and t.model_id = %s and t.chunking_id = %s)
                order by f.sha256, f.audio_path""",
-            [model_id, config.chunking_id],
+            [self.model_id, self.config.chunking_id],
         ).fetchall()
         (with_speech,) = conn.execute(
             "select count(*) from raw.current_audio_analysis "
             f"where speech_onset_s is not null and {shard.sql('sha256')}"
         ).fetchone()
         speech = _stored_speech(conn, [row[0] for row in todo])
-    if not todo:
+        roots = AudioRoots(self.settings)
+        jobs = []
+        for sha, audio_path, root_uri, etag, size, onset, call_id in todo:
+            local = str(roots.local_path(root_uri, audio_path, etag, size))
+            jobs.append((sha, local, float(onset), speech.get(sha)))
+            self.call_ids[sha], self.paths[sha] = call_id, audio_path
+        return Work(jobs, with_speech - len(todo), self.model_id)
+
+    def process(self, work: Work[Job], shard: Shard, meter: StageMeter, advance: Advance) -> StageResult:
+        from inference.devices import resolve_device
+
+        config, jobs = self.config, work.items
+        group_size = max(self.settings.asr_batch_size, 8)
+        groups = [jobs[i : i + group_size] for i in range(0, len(jobs), group_size)]
+        workers = 1 if shard.fanned_out else max(1, min(self.settings.asr_workers, len(groups)))
+        on_gpu = resolve_device(config.device) == "cuda"
+        rejected = 0
+        with limited(GPU_LIMIT) if on_gpu else nullcontext(), ExitStack() as stack:
+            if workers > 1:
+                pool = stack.enter_context(
+                    ProcessPoolExecutor(
+                        max_workers=workers,
+                        mp_context=get_context("spawn"),
+                        initializer=_init_worker,
+                        initargs=(config,),
+                    )
+                )
+                outcomes = pool.map(_transcribe_group, groups)
+            else:  # in this process (a shard of a fanned-out run, or a single group)
+                _init_worker(config)
+                outcomes = map(_transcribe_group, groups)
+            for results, seconds in outcomes:
+                # each group is written as it comes back: a run killed later keeps what it had transcribed
+                meter.observe(seconds, len(results))
+                rejected += self._write(results, advance, meter)
+        done = len(jobs) - rejected
         return finish(
             meter,
-            "transcription (%s): nothing new, %d already transcribed",
-            model_id,
-            with_speech,
-            skipped=with_speech,
-            model_id=model_id,
+            "transcription (%s, shard %s): %d transcribed, %d already known, %d quarantined",
+            self.model_id,
+            shard,
+            done,
+            work.done_before,
+            rejected,
+            processed=done,
+            skipped=work.done_before,
+            rejected=rejected,
+            model_id=self.model_id,
+            model=self.model_id,
+            device="cuda" if on_gpu else "cpu",
         )
-    roots = AudioRoots(settings)
-    jobs, call_ids, paths = [], {}, {}
-    for sha, audio_path, root_uri, etag, size, onset, call_id in todo:
-        local = str(roots.local_path(root_uri, audio_path, etag, size))
-        jobs.append((sha, local, float(onset), speech.get(sha)))
-        call_ids[sha], paths[sha] = call_id, audio_path
-    group_size = max(settings.asr_batch_size, 8)
-    groups = [jobs[i : i + group_size] for i in range(0, len(jobs), group_size)]
-    workers = 1 if shard.fanned_out else max(1, min(settings.asr_workers, len(groups)))
-    on_gpu = resolve_device(config.device) == "cuda"
-    rejected = 0
-    with (
-        limited(GPU_LIMIT) if on_gpu else nullcontext(),
-        progress_bar(f"transcription {shard}", total=len(jobs)) as advance,
-        ExitStack() as stack,
-    ):
-        if workers > 1:
-            pool = stack.enter_context(
-                ProcessPoolExecutor(
-                    max_workers=workers,
-                    mp_context=get_context("spawn"),
-                    initializer=_init_worker,
-                    initargs=(config,),
-                )
-            )
-            outcomes = pool.map(_transcribe_group, groups)
-        else:  # in this process (a shard of a fanned-out run, or a single group)
-            _init_worker(config)
-            outcomes = map(_transcribe_group, groups)
-        for results, seconds in outcomes:
-            # each group is written as it comes back: a run killed later keeps what it had transcribed
-            meter.observe(seconds, len(results))
-            transcript_rows, segment_rows, rejects = [], [], []
-            for sha, outcome in results:
-                advance()
-                if isinstance(outcome, str):
-                    meter.error()
-                    rejects.append(Reject(paths[sha], "transcription", f"transcription failed: {outcome}"))
-                    continue
-                t_rows, s_rows = _rows(sha, call_ids[sha], outcome, model_id, config.chunking_id)
-                transcript_rows.extend(t_rows)
-                segment_rows.extend(s_rows)
-            write_stage(
-                database_url,
-                [
-                    ("raw.transcripts", TRANSCRIPT_COLUMNS, transcript_rows),
-                    ("raw.transcript_segments", SEGMENT_COLUMNS, segment_rows),
-                ],
-                "transcription",
-                rejects,
-            )
-            rejected += len(rejects)
-    done = len(jobs) - rejected
-    return finish(
-        meter,
-        "transcription (%s, shard %s): %d transcribed, %d already known, %d quarantined",
-        model_id,
-        shard,
-        done,
-        with_speech - len(todo),
-        rejected,
-        processed=done,
-        skipped=with_speech - len(todo),
-        rejected=rejected,
-        model_id=model_id,
-        model=model_id,
-        device="cuda" if on_gpu else "cpu",
-    )
+
+    def _write(self, results: list[tuple[str, list | str]], advance: Advance, meter: StageMeter) -> int:
+        """Write one group's transcripts and segments, and quarantine its failures; how many failed."""
+        transcript_rows, segment_rows, rejects = [], [], []
+        for sha, outcome in results:
+            advance()
+            if isinstance(outcome, str):
+                meter.error()
+                rejects.append(Reject(self.paths[sha], "transcription", f"transcription failed: {outcome}"))
+                continue
+            t_rows, s_rows = _rows(sha, self.call_ids[sha], outcome, self.model_id, self.config.chunking_id)
+            transcript_rows.extend(t_rows)
+            segment_rows.extend(s_rows)
+        write_stage(
+            self.database_url,
+            [
+                ("raw.transcripts", TRANSCRIPT_COLUMNS, transcript_rows),
+                ("raw.transcript_segments", SEGMENT_COLUMNS, segment_rows),
+            ],
+            "transcription",
+            rejects,
+        )
+        return len(rejects)
+
+
+@stage_task("transcribe")
+def transcribe(database_url: str, settings: Settings, shard: Shard) -> StageResult:
+    from inference.asr import model_id_for
+
+    config = asr_config(settings)
+    if config.model.endswith(".nemo") and not Path(config.model).exists():
+        return finish(
+            StageMeter(Transcription.label),
+            "no ASR model at %s: transcription skipped (make one: callaudit asr train)",
+            config.model,
+            level=logging.WARNING,
+        )
+    stage = Transcription(database_url, settings, config, model_id_for(config))
+    return run_stage(stage, database_url, shard)

@@ -7,11 +7,12 @@ import datetime as dt
 
 import psycopg
 import pytest
+from prefect.logging import disable_run_logger
 
 from flows.arrivals import Arrival, days_to_audit
 from flows.backfill import MAX_DAYS, days_between
 from flows.runtime import Shard
-from flows.stage import StageResult, merge_results
+from flows.stage import Stage, StageResult, Work, finish, merge_results, run_stage
 from flows.telemetry import StageMeter, StageTelemetry, combine
 
 T0 = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
@@ -94,6 +95,45 @@ def test_a_shard_selects_the_same_items_in_sql_as_in_python(database_url: str) -
                 f"select k from unnest(%s::text[]) as k where {shard.sql('k')}", [keys]
             ).fetchall()
             assert [k for (k,) in rows] == [k for k in keys if shard.holds(k)]
+
+
+class Keys(Stage[str]):
+    """A stage over a list of keys, selected and sharded in SQL; a key is done once processed."""
+
+    label = "keys"
+
+    def __init__(self, keys: list[str], done: set[str]) -> None:
+        self.keys, self.done, self.batches = keys, done, []
+
+    def pending(self, conn: psycopg.Connection, shard: Shard) -> Work[str]:
+        rows = conn.execute(f"select k from unnest(%s::text[]) as k where {shard.sql('k')}", [self.keys])
+        mine = [k for (k,) in rows]
+        todo = [k for k in mine if k not in self.done]
+        return Work(todo, len(mine) - len(todo), "keys-1")
+
+    def process(self, work: Work[str], shard: Shard, meter: StageMeter, advance) -> StageResult:
+        self.batches.append((shard, list(work.items)))
+        for key in work.items:
+            self.done.add(key)
+            meter.observe(0.01)
+            advance()
+        processed = len(work.items)
+        return finish(meter, "keys: %d", processed, processed=processed, skipped=work.done_before)
+
+
+def test_run_stage_processes_the_shard_s_pending_items_and_nothing_when_none_are(database_url: str) -> None:
+    keys = [f"{i:064x}" for i in range(50)]
+    stage = Keys(keys, done=set(keys[:10]))
+    with disable_run_logger():
+        halves = [run_stage(stage, database_url, Shard(i, 2)) for i in range(2)]
+        again = run_stage(stage, database_url, Shard())
+    assert [len(items) for _, items in stage.batches] == [r.processed for r in halves]
+    assert all(shard.holds(k) for shard, items in stage.batches for k in items)
+    assert sum(r.processed for r in halves) == 40 and sum(r.skipped for r in halves) == 10
+    assert stage.done == set(keys)
+    assert len(stage.batches) == 2  # the third run found nothing pending: process was not called
+    assert (again.stage, again.processed, again.skipped, again.model_id) == ("keys", 0, 50, "keys-1")
+    assert again.telemetry.items == 0 and again.telemetry.skipped == 50
 
 
 def test_the_sensor_audits_new_manifest_days_and_the_latest_day_for_new_calls() -> None:
