@@ -424,7 +424,8 @@ def copy_inference(url: str, files: dict[str, Path]) -> int:
                 total += sum(1 for _ in fh)
         if index:
             # the whole graph in memory (about 3 KB per 384-dimension vector): beyond it pgvector goes on
-            # inserting row by row, which took more than 15 minutes for 800,000 vectors with 512 MB
+            # inserting row by row, which had not finished after 30 minutes for the
+            # ~680,000 vectors of 1,000,000 calls with 512 MB
             (vectors,) = conn.execute("select count(*) from raw.transcript_embeddings").fetchone()
             conn.execute(f"set maintenance_work_mem = '{max(512, vectors * 3 // 1000)}MB'")
             conn.execute(index[0])
