@@ -40,9 +40,19 @@ REDACTED_COLUMNS = (
 _CHANNEL_ORDER = {"agent": 0, "customer": 1, "mix": 2, "dialogue": 3}
 
 
-def _pending(conn: psycopg.Connection, version: str, shard: Shard) -> dict[tuple[str, str, str], list[tuple]]:
-    """Transcripts of the shard without a redaction of this version, grouped by (sha256, asr model,
-    chunking)."""
+@dataclass(frozen=True)
+class Recording:
+    """A recording's transcripts of one ASR model and chunking, redacted together."""
+
+    sha256: str
+    model_id: str
+    chunking_id: str
+    channels: list[tuple[str, str | None, str]]  # (channel, call id, text), agent first
+
+
+def _pending(conn: psycopg.Connection, version: str, shard: Shard) -> list[Recording]:
+    """Transcripts of the shard without a redaction of this version, as recordings: grouped by (sha256,
+    asr model, chunking), agent first."""
     rows = conn.execute(
         f"""select t.sha256, t.model_id, t.chunking_id, t.channel, t.call_id, t.text
            from raw.transcripts t
@@ -57,9 +67,10 @@ def _pending(conn: psycopg.Connection, version: str, shard: Shard) -> dict[tuple
     groups: dict[tuple[str, str, str], list[tuple]] = defaultdict(list)
     for sha, model_id, chunking_id, channel, call_id, text in rows:
         groups[(sha, model_id, chunking_id)].append((channel, call_id, text))
-    for channels in groups.values():
-        channels.sort(key=lambda c: _CHANNEL_ORDER.get(c[0], 9))
-    return groups
+    return [
+        Recording(*key, sorted(channels, key=lambda c: _CHANNEL_ORDER.get(c[0], 9)))
+        for key, channels in groups.items()
+    ]
 
 
 def redactor_for(settings: Settings) -> AbstractContextManager[Redactor]:
@@ -75,16 +86,6 @@ def redactor_for(settings: Settings) -> AbstractContextManager[Redactor]:
     return borrowed(("redactor", REDACTOR_VERSION, *options.items()), lambda: Redactor(**options))
 
 
-@dataclass(frozen=True)
-class Recording:
-    """A recording's transcripts of one ASR model and chunking, redacted together."""
-
-    sha256: str
-    model_id: str
-    chunking_id: str
-    channels: list[tuple[str, str | None, str]]  # (channel, call id, text), agent first
-
-
 class Redaction(Stage[Recording]):
     label = "redaction"
     version_key = "redactor"
@@ -96,13 +97,12 @@ class Redaction(Stage[Recording]):
     def pending(self, conn: psycopg.Connection, shard: Shard) -> Work[Recording]:
         from inference.redaction import REDACTOR_VERSION
 
-        groups = _pending(conn, REDACTOR_VERSION, shard)
+        items = _pending(conn, REDACTOR_VERSION, shard)
         (done_before,) = conn.execute(
             "select count(distinct sha256) from raw.redacted_transcripts "
             f"where redactor_version = %s and {shard.sql('sha256')}",
             [REDACTOR_VERSION],
         ).fetchone()
-        items = [Recording(*key, channels) for key, channels in groups.items()]
         return Work(items, done_before, REDACTOR_VERSION)
 
     def process(
