@@ -178,6 +178,17 @@ def exported(**variables: str) -> Iterator[None]:
         mp.undo()
 
 
+def run_dbt(url: str, *args: str) -> Any:
+    """``dbt <args>`` on the database at ``url`` with the pipeline's vars, quietly and in this process (no
+    Prefect task per node); dbt's result."""
+    from flows.config import get_settings
+    from flows.transform import _plain_dbt, dbt_environment, dbt_vars
+
+    settings = get_settings()
+    with dbt_environment(url):
+        return _plain_dbt([*args, "--vars", dbt_vars(settings)], settings, "--quiet")
+
+
 @pytest.fixture(scope="module")
 def database_url(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh, migrated database for one test module, also exported as DATABASE_URL. Its daily runs write

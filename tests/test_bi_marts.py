@@ -15,7 +15,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
-from tests.conftest import Warehouse
+from tests.conftest import Warehouse, run_dbt
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -387,13 +387,7 @@ BI_MART_MODELS = ("daily_compliance", "daily_call_outcomes", "attempt_timelines"
 def failed_data_tests(url: str) -> tuple[int, set[tuple[str | None, str, str | None]]]:
     """``dbt test`` of the BI marts' data tests on the warehouse as it is (nothing rebuilt): how many ran, and
     (model, test, column) of each that failed; a singular test is (None, its name, None)."""
-    from flows.config import get_settings
-    from flows.transform import _plain_dbt, dbt_environment, dbt_vars
-
-    settings = get_settings()
-    args = ["test", "--exclude-resource-type", "unit_test", "--select", *BI_MART_MODELS]
-    with dbt_environment(url):
-        result = _plain_dbt([*args, "--vars", dbt_vars(settings)], settings, "--quiet")
+    result = run_dbt(url, "test", "--exclude-resource-type", "unit_test", "--select", *BI_MART_MODELS)
     assert result.result is not None, result.exception
     failed = set()
     for r in result.result:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.conftest import clone_database
+from tests.conftest import clone_database, run_dbt
 
 COLUMNS = (
     "qa_item_key, call_id, item_key, item_order, item_label, is_applicable, qa_status, evidence_words,"
@@ -22,14 +22,7 @@ def clone(server_url: str, warehouse) -> str:
 
 
 def build(url: str, *extra: str) -> None:
-    from flows.config import get_settings
-    from flows.transform import _plain_dbt, dbt_environment, dbt_vars
-
-    settings = get_settings()
-    with dbt_environment(url):
-        result = _plain_dbt(
-            ["build", "--select", "call_qa_items", *extra, "--vars", dbt_vars(settings)], settings, "--quiet"
-        )
+    result = run_dbt(url, "build", "--select", "call_qa_items", *extra)
     assert result.success, [str(r.message) for r in result.result or [] if r.message]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.conftest import clone_database
+from tests.conftest import clone_database, run_dbt
 
 HELD = 12  # recordings embedded "after" the first build
 
@@ -20,13 +20,7 @@ def clone(server_url: str, warehouse) -> str:
 
 
 def build(url: str, *extra: str) -> None:
-    from flows.config import get_settings
-    from flows.transform import _plain_dbt, dbt_environment, dbt_vars
-
-    settings = get_settings()
-    args = ["build", "--select", "int_similar_transcripts", "similar_calls", *extra]
-    with dbt_environment(url):
-        result = _plain_dbt([*args, "--vars", dbt_vars(settings)], settings, "--quiet")
+    result = run_dbt(url, "build", "--select", "int_similar_transcripts", "similar_calls", *extra)
     assert result.success, [str(r.message) for r in result.result or [] if r.message]
 
 
