@@ -27,9 +27,12 @@
 -- equality on the tone kinds), so every candidate pair is compared, not only k neighbours.
 -- The earliest call is the original; every later one is a duplicate, whichever order it was claimed for.
 -- At volume, calls with the same tone kinds are many (every call answered after three rings): the pairs are
--- found by an equality join on the tone kinds and on buckets of speech onset and duration twice their
--- tolerance wide (a pair within a tolerance is in the same or the next bucket; each call is looked up in its
--- bucket and both neighbours), so the comparison grows with the calls, not with their square.
+-- found by an equality join on the tone kinds and on cells of speech onset, duration and seconds of speech.
+-- A cell is a little over twice its tolerance wide on each axis, so a call's match lies in the call's own
+-- cell or in the next one on the side of the cell's half the call is in: each call looks in 2 × 2 × 2 = 8
+-- cells. The seconds of speech are an axis of their own because the calls of one onset × duration cell grow
+-- with the volume, and the pairs with their square: with onset and duration only, 1,000,000 calls took 33
+-- times as long as 100,000 (benchmarks/scale.py).
 
 {{ config(materialized='table') }}
 
@@ -39,8 +42,11 @@
 {%- set tone_tolerance_s = var('duplicate_tone_tolerance_s', 0.03) %}
 {%- set frequency_tolerance_hz = var('duplicate_frequency_tolerance_hz', 1.0) %}
 {%- set timeline_similarity = var('duplicate_timeline_similarity', 0.5) %}
-{%- set onset_bucket_s = [2 * onset_tolerance_s, 0.001] | max %}
-{%- set duration_bucket_s = [2 * duration_tolerance_s, 0.001] | max %}
+{#- a cell's width: twice the tolerance and 1 ms, so that a difference that rounds to the tolerance (4 decimals)
+    still reaches no further than the next cell -#}
+{%- set onset_cell_s = 2 * onset_tolerance_s + 0.001 %}
+{%- set duration_cell_s = 2 * duration_tolerance_s + 0.001 %}
+{%- set speech_cell_s = 2 * speech_tolerance_s + 0.001 %}
 
 with
 
@@ -52,69 +58,110 @@ recorded_calls as (
 
 call_fingerprints as (
 
-    -- a call without a timeline (not analysed) or without a speech onset matches no other (the onset
-    -- tolerance cannot hold)
-    select
-        *,
-        floor(speech_onset_s / {{ onset_bucket_s }})::bigint as onset_bucket,
-        floor(audio_duration_s / {{ duration_bucket_s }})::bigint as duration_bucket
-
-    from recorded_calls
+    -- a call without a timeline (not analysed), a speech onset or seconds of speech matches no other (the
+    -- tolerances cannot hold)
+    select * from recorded_calls
     where tone_kinds is not null
         and speech_onset_s is not null
         and audio_duration_s is not null
+        and speech_s is not null
 
 ),
 
-fingerprint_keys as (
+fingerprint_cells as (
 
+    -- each call's cell on the three axes, and the side of it (-1 or 1) its value is nearer to (0 at the exact
+    -- middle: a match is then in the call's own cell on that axis)
     select
         call_id,
-        started_at,
-        audio_sha256,
         tone_kinds,
         speech_onset_s,
         audio_duration_s,
-        onset_bucket,
-        duration_bucket
+        speech_s,
+        floor(speech_onset_s / {{ onset_cell_s }})::bigint as onset_cell,
+        floor(audio_duration_s / {{ duration_cell_s }})::bigint as duration_cell,
+        floor(speech_s / {{ speech_cell_s }})::bigint as speech_cell,
+        sign(speech_onset_s / {{ onset_cell_s }} - floor(speech_onset_s / {{ onset_cell_s }}) - 0.5)::int
+            as onset_side,
+        sign(
+            audio_duration_s / {{ duration_cell_s }} - floor(audio_duration_s / {{ duration_cell_s }}) - 0.5
+        )::int as duration_side,
+        sign(speech_s / {{ speech_cell_s }} - floor(speech_s / {{ speech_cell_s }}) - 0.5)::int as speech_side
 
     from call_fingerprints
 
 ),
 
-nearby_keys as materialized (
+steps as (
 
-    -- each call's own bucket and the eight around it (materialized: the join below must use all three keys,
-    -- not only the tone kinds)
+    -- the eight steps from a call's cell: 0 or 1 times its side on each axis
+    select onset_step, duration_step, speech_step
+    from generate_series(0, 1) as onset_step
+    cross join generate_series(0, 1) as duration_step
+    cross join generate_series(0, 1) as speech_step
+
+),
+
+cell_keys as (
+
+    -- each call's cell as one hashed key: the join below is then an equality on one column, which the planner
+    -- cannot split (on four columns it joined on three and filtered the fourth, on 7 times the rows); two
+    -- cells that share a hash only add pairs the checks below drop
     select
-        fingerprint_keys.*,
-        fingerprint_keys.onset_bucket + onset_step as nearby_onset_bucket,
-        fingerprint_keys.duration_bucket + duration_step as nearby_duration_bucket
+        call_id,
+        speech_onset_s,
+        audio_duration_s,
+        speech_s,
+        hashtextextended(
+            concat_ws('|', tone_kinds::text, onset_cell, duration_cell, speech_cell), 0
+        ) as cell_key
 
-    from fingerprint_keys
-    cross join generate_series(-1, 1) as onset_step
-    cross join generate_series(-1, 1) as duration_step
+    from fingerprint_cells
+
+),
+
+nearby_keys as (
+
+    -- the cells each call looks in: its own and the next one on its side, on each axis (one cell on an axis
+    -- where the call sits in the middle)
+    select
+        fingerprint_cells.call_id,
+        fingerprint_cells.speech_onset_s,
+        fingerprint_cells.audio_duration_s,
+        fingerprint_cells.speech_s,
+        hashtextextended(concat_ws(
+            '|',
+            fingerprint_cells.tone_kinds::text,
+            fingerprint_cells.onset_cell + steps.onset_step * fingerprint_cells.onset_side,
+            fingerprint_cells.duration_cell + steps.duration_step * fingerprint_cells.duration_side,
+            fingerprint_cells.speech_cell + steps.speech_step * fingerprint_cells.speech_side
+        ), 0) as cell_key
+
+    from fingerprint_cells
+    cross join steps
+    where (steps.onset_step = 0 or fingerprint_cells.onset_side <> 0)
+        and (steps.duration_step = 0 or fingerprint_cells.duration_side <> 0)
+        and (steps.speech_step = 0 or fingerprint_cells.speech_side <> 0)
 
 ),
 
 candidate_pairs as materialized (
 
-    -- on narrow rows, the pairs within the onset and duration tolerances (checked again below, with the
-    -- rest); the fingerprints (arrays of every tone) are joined to these few pairs only
+    -- on narrow rows, the pairs of calls in the same cell within the onset, duration and speech tolerances,
+    -- either way round (checked again below, with the rest: the tone kinds, the order of the calls, the
+    -- tones); the fingerprints (arrays of every tone) are joined to these few pairs only
     select
         later.call_id,
         earlier.call_id as original_call_id
 
     from nearby_keys as later
-    inner join fingerprint_keys as earlier
-        on later.tone_kinds = earlier.tone_kinds
-        and later.nearby_onset_bucket = earlier.onset_bucket
-        and later.nearby_duration_bucket = earlier.duration_bucket
-        and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
-        and later.audio_sha256 <> earlier.audio_sha256
-    where round(abs(later.speech_onset_s - earlier.speech_onset_s)::numeric, 4) <= {{ onset_tolerance_s }}
+    inner join cell_keys as earlier
+        on later.cell_key = earlier.cell_key
+    where later.call_id <> earlier.call_id
+        and round(abs(later.speech_onset_s - earlier.speech_onset_s)::numeric, 4) <= {{ onset_tolerance_s }}
         and round(abs(later.audio_duration_s - earlier.audio_duration_s)::numeric, 4)
             <= {{ duration_tolerance_s }}
+        and round(abs(later.speech_s - earlier.speech_s)::numeric, 4) <= {{ speech_tolerance_s }}
 
 ),
 
@@ -152,6 +199,7 @@ audio_pairs as (
         on candidate_pairs.call_id = later.call_id
     inner join call_fingerprints as earlier
         on candidate_pairs.original_call_id = earlier.call_id
+        and later.tone_kinds = earlier.tone_kinds
         and (earlier.started_at, earlier.call_id) < (later.started_at, later.call_id)
         and later.audio_sha256 <> earlier.audio_sha256
     cross join lateral (
