@@ -249,6 +249,19 @@ audio_matches as (
 
 ),
 
+match_embeddings as materialized (
+
+    -- the vectors of the recordings whose audio matches another's, read twice below (materialized here, not
+    -- every vector: PostgreSQL copied all of them, 1.6 KB each, to a temporary file before the join)
+    select * from embeddings
+    where audio_sha256 in (
+        select audio_sha256 from audio_matches
+        union
+        select original_audio_sha256 from audio_matches
+    )
+
+),
+
 reencoded_pairs as (
 
     select
@@ -258,9 +271,9 @@ reencoded_pairs as (
         round((1 - (later_embedding.embedding <=> earlier_embedding.embedding))::numeric, 4) as similarity
 
     from audio_matches
-    inner join embeddings as later_embedding
+    inner join match_embeddings as later_embedding
         on audio_matches.audio_sha256 = later_embedding.audio_sha256
-    inner join embeddings as earlier_embedding
+    inner join match_embeddings as earlier_embedding
         on audio_matches.original_audio_sha256 = earlier_embedding.audio_sha256
         and later_embedding.embedding_model = earlier_embedding.embedding_model
     where (audio_matches.identifying_tones > 0 or audio_matches.sit_tones = 0)
