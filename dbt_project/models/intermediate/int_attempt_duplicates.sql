@@ -68,6 +68,23 @@ call_fingerprints as (
 
 ),
 
+cell_positions as (
+
+    -- each call's place on the three axes, in cell widths
+    select
+        call_id,
+        tone_kinds,
+        speech_onset_s,
+        audio_duration_s,
+        speech_s,
+        speech_onset_s / {{ onset_cell_s }} as onset_position,
+        audio_duration_s / {{ duration_cell_s }} as duration_position,
+        speech_s / {{ speech_cell_s }} as speech_position
+
+    from call_fingerprints
+
+),
+
 fingerprint_cells as (
 
     -- each call's cell on the three axes, and the side of it (-1 or 1) its value is nearer to (0 at the exact
@@ -78,17 +95,14 @@ fingerprint_cells as (
         speech_onset_s,
         audio_duration_s,
         speech_s,
-        floor(speech_onset_s / {{ onset_cell_s }})::bigint as onset_cell,
-        floor(audio_duration_s / {{ duration_cell_s }})::bigint as duration_cell,
-        floor(speech_s / {{ speech_cell_s }})::bigint as speech_cell,
-        sign(speech_onset_s / {{ onset_cell_s }} - floor(speech_onset_s / {{ onset_cell_s }}) - 0.5)::int
-            as onset_side,
-        sign(
-            audio_duration_s / {{ duration_cell_s }} - floor(audio_duration_s / {{ duration_cell_s }}) - 0.5
-        )::int as duration_side,
-        sign(speech_s / {{ speech_cell_s }} - floor(speech_s / {{ speech_cell_s }}) - 0.5)::int as speech_side
+        floor(onset_position)::bigint as onset_cell,
+        floor(duration_position)::bigint as duration_cell,
+        floor(speech_position)::bigint as speech_cell,
+        sign(onset_position - floor(onset_position) - 0.5)::int as onset_side,
+        sign(duration_position - floor(duration_position) - 0.5)::int as duration_side,
+        sign(speech_position - floor(speech_position) - 0.5)::int as speech_side
 
-    from call_fingerprints
+    from cell_positions
 
 ),
 
@@ -112,9 +126,7 @@ cell_keys as (
         speech_onset_s,
         audio_duration_s,
         speech_s,
-        hashtextextended(
-            concat_ws('|', tone_kinds::text, onset_cell, duration_cell, speech_cell), 0
-        ) as cell_key
+        {{ duplicate_cell_key('tone_kinds', 'onset_cell', 'duration_cell', 'speech_cell') }} as cell_key
 
     from fingerprint_cells
 
@@ -129,13 +141,12 @@ nearby_keys as (
         fingerprint_cells.speech_onset_s,
         fingerprint_cells.audio_duration_s,
         fingerprint_cells.speech_s,
-        hashtextextended(concat_ws(
-            '|',
-            fingerprint_cells.tone_kinds::text,
-            fingerprint_cells.onset_cell + steps.onset_step * fingerprint_cells.onset_side,
-            fingerprint_cells.duration_cell + steps.duration_step * fingerprint_cells.duration_side,
-            fingerprint_cells.speech_cell + steps.speech_step * fingerprint_cells.speech_side
-        ), 0) as cell_key
+        {{ duplicate_cell_key(
+            'fingerprint_cells.tone_kinds',
+            'fingerprint_cells.onset_cell + steps.onset_step * fingerprint_cells.onset_side',
+            'fingerprint_cells.duration_cell + steps.duration_step * fingerprint_cells.duration_side',
+            'fingerprint_cells.speech_cell + steps.speech_step * fingerprint_cells.speech_side',
+        ) }} as cell_key
 
     from fingerprint_cells
     cross join steps
