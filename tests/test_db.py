@@ -150,10 +150,7 @@ def test_the_embedded_server_gets_shared_buffers_sized_to_the_machine(
 
     def shared_buffers_mb(url: str) -> int:
         with psycopg.connect(url) as conn:
-            return conn.execute(
-                "select setting::bigint * current_setting('block_size')::bigint / 1048576"
-                " from pg_settings where name = 'shared_buffers'"
-            ).fetchone()[0]
+            return db.shared_buffers_mb(conn)
 
     try:
         url = db.start_embedded(pgdata)

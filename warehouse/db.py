@@ -73,15 +73,19 @@ def embedded_shared_buffers_mb() -> int:
     return min(max(memory_mb // 8, 128), 2048)
 
 
+def shared_buffers_mb(conn: psycopg.Connection) -> int:
+    """The shared buffers the server runs with, in MB."""
+    return conn.execute(
+        "select setting::bigint * current_setting('block_size')::bigint / 1048576"
+        " from pg_settings where name = 'shared_buffers'"
+    ).fetchone()[0]
+
+
 def _size_shared_buffers(url: str, size_mb: int) -> bool:
     """Set the server's shared buffers to ``size_mb`` for its next start (``ALTER SYSTEM``, kept in its data
     folder); whether a restart is needed for it."""
     with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "select setting::bigint * current_setting('block_size')::bigint / 1048576"
-            " from pg_settings where name = 'shared_buffers'"
-        ).fetchone()
-        if row is not None and row[0] == size_mb:
+        if shared_buffers_mb(conn) == size_mb:
             return False
         conn.execute(f"alter system set shared_buffers = '{int(size_mb)}MB'")
         return True
