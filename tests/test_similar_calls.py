@@ -1,12 +1,15 @@
 """Similar calls at scale: ``int_similar_transcripts`` is incremental. A run looks for the nearest
 neighbours of the recordings embedded since the last run (and of those that had one of them among their
 neighbours), finds for them what a full build finds, leaves every other recording's rows as they were, and
-``marts.similar_calls`` shows each pair at or above the threshold both ways. On a copy of the session's
-warehouse."""
+``marts.similar_calls`` shows each pair at or above the threshold both ways, rebuilding only the pairs of the
+recordings whose neighbours or calls changed. On a copy of the session's warehouse."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import psycopg
+import psycopg.rows
 import pytest
 
 from tests.conftest import clone_database, run_dbt
@@ -108,3 +111,115 @@ def test_a_changed_vector_is_looked_at_again_with_those_that_had_it_as_neighbour
             assert similarity == expected
     untouched = {r for r in before if r[0] != changed and r[0] not in pointing}
     assert untouched <= after
+
+
+SIMILAR_COLUMNS = (
+    "call_id, similar_call_id, similarity, is_same_file, is_same_client, branch, similar_branch, started_at,"
+    " similar_started_at, embedding_model, audio_sha256, similar_audio_sha256, call_md5"
+)
+
+
+def similar_rows(url: str) -> dict[str, dict]:
+    """marts.similar_calls by pair key: each row's columns but its build time, and ``xmin`` (the transaction
+    that wrote the row)."""
+    with psycopg.connect(url, row_factory=psycopg.rows.dict_row) as conn:
+        rows = conn.execute(
+            f"select pair_key, xmin::text as xmin, {SIMILAR_COLUMNS} from marts.similar_calls"
+        )
+        return {row.pop("pair_key"): row for row in rows}
+
+
+def columns(rows: dict[str, dict]) -> dict[str, dict]:
+    return {key: {k: v for k, v in row.items() if k != "xmin"} for key, row in rows.items()}
+
+
+def test_similar_calls_rebuilds_only_the_pairs_whose_recordings_or_calls_changed(clone: str) -> None:
+    """After the look-ups of the tests above, a run's rows are a full build's; a run with nothing new rewrites
+    no row; a recording with a new vector, a call that moved, one that is gone and a new call to a paired
+    recording rebuild the pairs of the recordings looked up and of those calls' recordings only, and the
+    result is again a full build's."""
+    build(clone)
+    incremental = similar_rows(clone)
+    run_dbt(clone, "build", "--select", "similar_calls", "--full-refresh")
+    assert incremental and columns(similar_rows(clone)) == columns(incremental)
+
+    build(clone)
+    settled = similar_rows(clone)
+    build(clone)  # nothing changed: no row is written again
+    assert similar_rows(clone) == settled
+
+    recording_of = {row["call_id"]: row["audio_sha256"] for row in settled.values()}
+    partners: dict[str, set[str]] = {}
+    for row in settled.values():
+        partners.setdefault(row["audio_sha256"], set()).add(row["similar_audio_sha256"])
+    first_call: dict[str, str] = {}
+    for call_id, sha in sorted(recording_of.items()):
+        first_call.setdefault(sha, call_id)
+    gone_sha, *others = first_call
+    # a new call to a recording whose partners keep their calls (not the gone call's recording's)
+    reused_sha = next(sha for sha in others if sha not in partners[gone_sha])
+    moved_sha = next(sha for sha in others if sha != reused_sha)
+    gone, reused, moved = first_call[gone_sha], first_call[reused_sha], first_call[moved_sha]
+    # a recording transcribed again that now says what an unpaired one says: its pairs go, a new one comes
+    retold = next(sha for sha in others if sha not in {reused_sha, moved_sha} | partners[gone_sha])
+    with psycopg.connect(clone) as conn:
+        (twin,) = conn.execute(
+            """select sha256 from raw.transcript_embeddings
+               where sha256 <> all(%s) order by sha256 limit 1""",
+            [[*partners, *recording_of.values()]],
+        ).fetchone()
+        conn.execute(
+            """update raw.transcript_embeddings
+               set embedding = (select embedding from raw.transcript_embeddings where sha256 = %s),
+                   created_at = clock_timestamp()
+               where sha256 = %s""",
+            [twin, retold],
+        )
+        conn.execute(
+            "update raw.calls set start_time = start_time + interval '1 minute' where call_id = %s", [moved]
+        )
+        conn.execute("delete from raw.calls where call_id = %s", [gone])
+        conn.execute(
+            """insert into raw.calls (call_id, source_path, row_number, branch, caller_number, client_number,
+                                      client_number_raw, start_time, duration_s, audio_path)
+               select 'C-REUSED', source_path, row_number + 100000, branch, caller_number, client_number,
+                      client_number_raw, start_time + interval '1 day', duration_s, audio_path
+               from raw.calls where call_id = %s""",
+            [reused],
+        )
+    result = run_dbt(
+        clone, "build", "--select", "int_recorded_calls", "int_similar_transcripts", "similar_calls"
+    )
+    assert result.success, [str(r.message) for r in result.result or [] if r.message]
+    after = similar_rows(clone)
+    assert not any(gone in (row["call_id"], row["similar_call_id"]) for row in after.values())
+    assert any(row["call_id"] == "C-REUSED" for row in after.values())
+    assert {row["started_at"] for row in after.values() if row["call_id"] == moved} == {
+        row["started_at"] + timedelta(minutes=1) for row in settled.values() if row["call_id"] == moved
+    }
+    assert {row["similar_audio_sha256"] for row in after.values() if row["audio_sha256"] == retold} >= {twin}
+    assert not partners[retold] & {
+        row["similar_audio_sha256"] for row in after.values() if row["audio_sha256"] == retold
+    } - {twin}
+    with psycopg.connect(
+        clone
+    ) as conn:  # the recordings this run looked up (the retold one, its old partners)
+        looked_up = {
+            sha
+            for (sha,) in conn.execute(
+                """select audio_sha256 from intermediate.int_similar_transcripts
+                   where looked_up_at = (
+                       select max(looked_up_at) from intermediate.int_similar_transcripts
+                   )"""
+            )
+        }
+    assert retold in looked_up
+    touched = {recording_of[moved], recording_of[gone], recording_of[reused], *looked_up}
+    kept = {
+        key: row
+        for key, row in settled.items()
+        if row["audio_sha256"] not in touched and row["similar_audio_sha256"] not in touched
+    }
+    assert kept and all(after[key] == row for key, row in kept.items())  # same xmin: not written again
+    run_dbt(clone, "build", "--select", "similar_calls", "--full-refresh")
+    assert columns(similar_rows(clone)) == columns(after)

@@ -7,7 +7,8 @@
 -- similarity changed), and replaces those recordings' rows; the others keep theirs. A pair is therefore
 -- found when one of the two was among the other's nearest when that one was last looked at (a full build
 -- looks at every recording now; they differ only inside a group of more than similar_neighbours
--- recordings all closer to each other). A change of similar_neighbours needs
+-- recordings all closer to each other). Each row keeps when it was looked up (the dbt run's start), which
+-- tells similar_calls whose pairs to build again. A change of similar_neighbours needs
 -- `dbt build --full-refresh --select int_similar_transcripts`.
 
 {{ config(
@@ -108,7 +109,8 @@ final as (
         embedding_model,
         round(similarity::numeric, 4)::double precision as similarity,
         probe_embedded_at,
-        similar_embedded_at
+        similar_embedded_at,
+        '{{ run_started_at }}'::timestamptz as looked_up_at
 
     from neighbours
 

@@ -1,12 +1,32 @@
 -- "Calls like this one": for each call with a transcript, the calls whose redacted transcripts are
 -- closest in meaning (cosine similarity of their embeddings ≥ the configured threshold), with what an
 -- analyst needs to judge the pair. One row per (call, similar call); both directions appear.
+--
+-- Incremental: the pre-hook (macros/similar_calls_affected.sql) finds the recordings whose pairs may have
+-- changed since the last run — looked up again by int_similar_transcripts, or with a call that is new, gone
+-- or changed — and deletes every row that involves one of them (either side); a run then inserts the
+-- current pairs that involve one of them, and no other. A change of similarity_threshold needs
+-- `dbt build --full-refresh --select similar_calls`.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ similar_calls_affected() }}",
+) }}
+
+{%- set has_keys = execute and is_incremental()
+    and 'similar_audio_sha256' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
 
 with
 
 nearest as (
 
     select * from {{ ref('int_similar_transcripts') }}
+    {%- if has_keys %}
+    where audio_sha256 in (select audio_sha256 from similar_calls_affected)
+        or similar_audio_sha256 in (select audio_sha256 from similar_calls_affected)
+    {%- endif %}
 
 ),
 
@@ -50,7 +70,11 @@ final as (
         other.branch as similar_branch,
         probe.started_at,
         other.started_at as similar_started_at,
-        similar_pairs.embedding_model
+        similar_pairs.embedding_model,
+        probe.audio_sha256,
+        other.audio_sha256 as similar_audio_sha256,
+        {{ similar_call_digest('probe') }} as call_md5,
+        '{{ run_started_at }}'::timestamptz as built_at
 
     from similar_pairs
     inner join calls_with_audio as probe
