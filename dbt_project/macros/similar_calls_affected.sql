@@ -10,78 +10,79 @@
     {%- if is_incremental() and 'similar_audio_sha256' in (
         adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
 create temporary table similar_calls_affected on commit drop as
+-- each input read once where it can (a CTE read twice is written to disk): ~1.7 s with nothing new on a
+-- 100,000-call warehouse of 630,940 pairs, the most of it the calls of the table checked against their own
 with
-
-previous as (
-
-    select * from {{ this }}
-
-),
-
-nearest as (
-
-    select * from {{ ref('int_similar_transcripts') }}
-
-),
-
-calls as (
-
-    select * from {{ ref('int_recorded_calls') }}
-
-),
 
 looked_up as (
 
     select distinct audio_sha256
-    from nearest
-    where looked_up_at > (select coalesce(max(built_at), '-infinity'::timestamptz) from previous)
+    from {{ ref('int_similar_transcripts') }}
+    where looked_up_at > (select coalesce(max(built_at), '-infinity'::timestamptz) from {{ this }})
 
 ),
 
-paired as (
+calls as materialized (
 
-    select audio_sha256 from nearest where similarity >= {{ var('similarity_threshold') }}
-    union
-    select similar_audio_sha256 from nearest where similarity >= {{ var('similarity_threshold') }}
+    -- each call's digest computed once, not once per pair
+    select
+        call_id,
+        audio_sha256,
+        {{ similar_call_digest('int_recorded_calls') }} as call_md5
+
+    from {{ ref('int_recorded_calls') }}
 
 ),
 
 changed_calls as (
 
     -- a call of the table whose recording or details are not the ones it has now, or that is gone
-    select previous.audio_sha256, calls.audio_sha256 as current_audio_sha256
-    from previous
+    select
+        previous.audio_sha256,
+        calls.audio_sha256 as current_audio_sha256
+
+    from {{ this }} as previous
     left join calls
         on previous.call_id = calls.call_id
     where calls.call_id is null
         or calls.audio_sha256 <> previous.audio_sha256
-        or {{ similar_call_digest('calls') }} <> previous.call_md5
+        or calls.call_md5 <> previous.call_md5
+
+),
+
+unpaired_calls as materialized (
+
+    select audio_sha256
+    from calls
+    where not exists (select 1 from {{ this }} as previous where previous.call_id = calls.call_id)
 
 ),
 
 new_calls as (
 
-    select calls.audio_sha256
-    from calls
-    inner join paired
-        on calls.audio_sha256 = paired.audio_sha256
-    where not exists (select 1 from previous where previous.call_id = calls.call_id)
-
-),
-
-affected as (
-
-    select audio_sha256 from looked_up
+    -- a call not in the table whose recording has pairs (either side: two semi-joins, where one with an
+    -- `or` had the planner test every call against every pair)
+    select audio_sha256 from unpaired_calls
+    where audio_sha256 in (
+        select audio_sha256 from {{ ref('int_similar_transcripts') }}
+        where similarity >= {{ var('similarity_threshold') }}
+    )
     union
-    select audio_sha256 from changed_calls
-    union
-    select current_audio_sha256 from changed_calls where current_audio_sha256 is not null
-    union
-    select audio_sha256 from new_calls
+    select audio_sha256 from unpaired_calls
+    where audio_sha256 in (
+        select similar_audio_sha256 from {{ ref('int_similar_transcripts') }}
+        where similarity >= {{ var('similarity_threshold') }}
+    )
 
 )
 
-select audio_sha256 from affected;
+select audio_sha256 from looked_up
+union
+select audio_sha256 from changed_calls
+union
+select current_audio_sha256 from changed_calls where current_audio_sha256 is not null
+union
+select audio_sha256 from new_calls;
 
 analyze similar_calls_affected;
 
