@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from inference.asr_model import BUNDLED_MODEL, LM_ALPHA, LM_BETA
+from inference.asr_model import BEAM_SIZE, BUNDLED_MODEL, LM_ALPHA, LM_BETA
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     )
     asr_lm_alpha: float = Field(default=LM_ALPHA, ge=0, description="Weight of the LM in the beam search.")
     asr_lm_beta: float = Field(default=LM_BETA, description="Bonus per emitted token in the beam search.")
-    asr_beam_size: int = Field(default=8, ge=1, description="Beams kept by the LM beam search.")
+    asr_beam_size: int = Field(default=BEAM_SIZE, ge=1, description="Beams kept by the LM beam search.")
     asr_decoder: Literal["ctc", "rnnt"] | None = Field(
         default=None,
         description="Decoder of a hybrid RNNT-CTC checkpoint (ctc or rnnt); unset: the checkpoint's own.",

@@ -104,7 +104,7 @@ def test_the_bundled_model_with_its_lm_gives_timed_words_and_a_model_id_of_its_o
     beam = Transcriber(AsrConfig(model=str(BUNDLED_MODEL), lm=str(BUNDLED_LM)))
     greedy_id = model_id_for(AsrConfig(model=str(BUNDLED_MODEL)))
     assert beam.model_id.startswith(f"{greedy_id}+{BUNDLED_LM.name}@") and beam.model_id.endswith(
-        "-a0.7-w1-b8"
+        "-a0.7-w1-b32"
     )
     with torch.inference_mode():
         [hyp] = beam.model.transcribe([audio], batch_size=1, return_hypotheses=True, verbose=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.asr_model import LM_ALPHA, LM_BETA
+from inference.asr_model import BEAM_SIZE, LM_ALPHA, LM_BETA
 
 DECODERS = ("ctc", "rnnt")
 """Decoder choices of a hybrid RNNT-CTC model (``AsrConfig.decoder``); None keeps the checkpoint's own."""
@@ -49,7 +49,7 @@ class AsrConfig:
     """Weight of the LM's log probability against the acoustic model's."""
     lm_beta: float = LM_BETA
     """Bonus per emitted token (NeMo's ``beam_beta``): offsets the LM's preference for short outputs."""
-    beam_size: int = 8
+    beam_size: int = BEAM_SIZE
 
     def __post_init__(self) -> None:
         if self.chunk_s <= 0 or self.overlap_s < 0 or self.overlap_s >= self.chunk_s:
