@@ -115,7 +115,7 @@ def test_a_changed_vector_is_looked_at_again_with_those_that_had_it_as_neighbour
 
 SIMILAR_COLUMNS = (
     "call_id, similar_call_id, similarity, is_same_file, is_same_client, branch, similar_branch, started_at,"
-    " similar_started_at, embedding_model, audio_sha256, similar_audio_sha256, call_md5"
+    " similar_started_at, embedding_model, audio_sha256, similar_audio_sha256, call_loaded_at"
 )
 
 
@@ -175,8 +175,11 @@ def test_similar_calls_rebuilds_only_the_pairs_whose_recordings_or_calls_changed
                where sha256 = %s""",
             [twin, retold],
         )
-        conn.execute(
-            "update raw.calls set start_time = start_time + interval '1 minute' where call_id = %s", [moved]
+        conn.execute(  # a calls file changed: the loader replaced its rows (a new load time)
+            """update raw.calls
+               set start_time = start_time + interval '1 minute', loaded_at = clock_timestamp()
+               where call_id = %s""",
+            [moved],
         )
         conn.execute("delete from raw.calls where call_id = %s", [gone])
         conn.execute(

@@ -2,16 +2,15 @@
     the last run, in a temporary table `similar_calls_affected`, and every row that involves one of them
     (either side) deleted; the model then inserts the current pairs that involve one of them. A recording is
     affected when it was looked up by int_similar_transcripts since the last run (its neighbours, so its
-    pairs, may have changed), or when one of its calls changed: a call of the table no longer has the same
-    recording, branch, client or start (or is gone), or a call not in the table points to a recording that
-    has pairs. A pair of two recordings that are not affected keeps its rows: its similarity comes from their
-    own look-ups, and their calls did not change. A table built before these columns is built again whole. -#}
+    pairs, may have changed), or when one of its calls changed: a call of the table is gone, has another
+    recording or was loaded again, or a call not in the table points to a recording that has pairs. A pair
+    of two recordings that are not affected keeps its rows: its similarity comes from their own look-ups,
+    and their calls did not change. A table built before these columns is built again whole. -#}
 {% macro similar_calls_affected() %}
-    {%- if is_incremental() and 'similar_audio_sha256' in (
-        adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+    {%- if similar_calls_is_keyed() %}
 create temporary table similar_calls_affected on commit drop as
 -- each input read once where it can (a CTE read twice is written to disk): ~1.7 s with nothing new on a
--- 100,000-call warehouse of 630,940 pairs, the most of it the calls of the table checked against their own
+-- 100,000-call warehouse of 630,940 pairs, most of it each row's call checked against the current one
 with
 
 looked_up as (
@@ -24,11 +23,10 @@ looked_up as (
 
 calls as materialized (
 
-    -- each call's digest computed once, not once per pair
     select
         call_id,
         audio_sha256,
-        {{ similar_call_digest('int_recorded_calls') }} as call_md5
+        call_loaded_at
 
     from {{ ref('int_recorded_calls') }}
 
@@ -36,7 +34,8 @@ calls as materialized (
 
 changed_calls as (
 
-    -- a call of the table whose recording or details are not the ones it has now, or that is gone
+    -- a call of the table that is gone, has another recording, or was loaded again (the loader replaces
+    -- every row of a changed file: its branch, client or start may have changed)
     select
         previous.audio_sha256,
         calls.audio_sha256 as current_audio_sha256
@@ -46,7 +45,7 @@ changed_calls as (
         on previous.call_id = calls.call_id
     where calls.call_id is null
         or calls.audio_sha256 <> previous.audio_sha256
-        or calls.call_md5 <> previous.call_md5
+        or calls.call_loaded_at <> previous.call_loaded_at
 
 ),
 
@@ -94,7 +93,9 @@ delete from {{ this }}
     {%- endif %}
 {% endmacro %}
 
-{#- What similar_calls shows of a call, as a digest: a change of any of these rebuilds its pairs. -#}
-{% macro similar_call_digest(relation) -%}
-    md5(concat_ws('|', {{ relation }}.branch, {{ relation }}.client_number, {{ relation }}.started_at))
-{%- endmacro %}
+{#- Whether this incremental run of similar_calls can rebuild part of it: the table has the columns that
+    say which pairs a run must rebuild (a table from before them is built again whole). -#}
+{% macro similar_calls_is_keyed() %}
+    {{ return(execute and is_incremental()
+        and 'call_loaded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list)) }}
+{% endmacro %}

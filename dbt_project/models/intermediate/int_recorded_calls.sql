@@ -57,6 +57,7 @@ final as (
         calls.branch,
         calls.client_number,
         calls.started_at,
+        calls.loaded_at as call_loaded_at,
         calls.audio_path,
         audio_files.audio_sha256,
         audio_files.audio_duration_s,

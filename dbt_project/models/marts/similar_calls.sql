@@ -15,8 +15,7 @@
     pre_hook="{{ similar_calls_affected() }}",
 ) }}
 
-{%- set has_keys = execute and is_incremental()
-    and 'similar_audio_sha256' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set has_keys = similar_calls_is_keyed() %}
 
 with
 
@@ -73,7 +72,7 @@ final as (
         similar_pairs.embedding_model,
         probe.audio_sha256,
         other.audio_sha256 as similar_audio_sha256,
-        {{ similar_call_digest('probe') }} as call_md5,
+        probe.call_loaded_at,
         '{{ run_started_at }}'::timestamptz as built_at
 
     from similar_pairs
