@@ -58,30 +58,19 @@ recorded_calls as (
 
 call_fingerprints as (
 
-    -- a call without a timeline (not analysed), a speech onset or seconds of speech matches no other (the
-    -- tolerances cannot hold)
-    select * from recorded_calls
-    where tone_kinds is not null
-        and speech_onset_s is not null
-        and audio_duration_s is not null
-        and speech_s is not null
-
-),
-
-cell_positions as (
-
-    -- each call's place on the three axes, in cell widths
+    -- each call's place on the three axes, in cell widths; a call without a timeline (not analysed), a speech
+    -- onset or seconds of speech matches no other (the tolerances cannot hold)
     select
-        call_id,
-        tone_kinds,
-        speech_onset_s,
-        audio_duration_s,
-        speech_s,
+        *,
         speech_onset_s / {{ onset_cell_s }} as onset_position,
         audio_duration_s / {{ duration_cell_s }} as duration_position,
         speech_s / {{ speech_cell_s }} as speech_position
 
-    from call_fingerprints
+    from recorded_calls
+    where tone_kinds is not null
+        and speech_onset_s is not null
+        and audio_duration_s is not null
+        and speech_s is not null
 
 ),
 
@@ -102,7 +91,7 @@ fingerprint_cells as (
         sign(duration_position - floor(duration_position) - 0.5)::int as duration_side,
         sign(speech_position - floor(speech_position) - 0.5)::int as speech_side
 
-    from cell_positions
+    from call_fingerprints
 
 ),
 
