@@ -1,6 +1,7 @@
 -- Each recording's similar_neighbours nearest recordings by the cosine distance of their redacted
--- transcripts' embeddings (same embedding model), found in Postgres through the HNSW index (a lateral k-NN
--- join), with the similarity; similar_calls keeps the pairs at or above similarity_threshold, both ways.
+-- transcripts' embeddings (same embedding model), found in Postgres through the HNSW index
+-- (raw.nearest_embeddings, sql/016_nearest_embeddings.sql), with the similarity; similar_calls keeps the
+-- pairs at or above similarity_threshold, both ways.
 --
 -- Incremental: a run looks for the neighbours of the recordings embedded since the last run (new, or their
 -- redacted text changed) and of the recordings that had one of those among their neighbours (whose
@@ -22,10 +23,19 @@
     recording once, as a full build does (every row is replaced, and the columns are added). -#}
 {%- set looked_up = execute and is_incremental()
     and 'probe_embedded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{#- The newest vector this table has looked at, read before the build and written in as a constant: a plan
+    that reads it from a subquery there runs in one process only (measured on a 100k-call warehouse), and the
+    look-ups are worth the parallel workers. For the same reason the steps read twice are not materialized
+    (PostgreSQL's scan of a materialized step is not parallel-safe). -#}
+{%- if looked_up %}
+    {%- set newest_looked_at = run_query(
+        "select coalesce(max(greatest(probe_embedded_at, similar_embedded_at)), '-infinity'::timestamptz)::text
+        from " ~ this).columns[0].values()[0] %}
+{%- endif %}
 
 with
 
-embeddings as (
+embeddings as not materialized (
 
     select * from {{ ref('stg_raw__transcript_embeddings') }}
 
@@ -33,7 +43,7 @@ embeddings as (
 
 {% if looked_up %}
 
-changed as (
+changed as not materialized (
 
     -- embedded since the newest vector this table has looked at
     select
@@ -41,10 +51,7 @@ changed as (
         embedding_model
 
     from embeddings
-    where embedded_at > (
-        select coalesce(max(greatest(probe_embedded_at, similar_embedded_at)), '-infinity'::timestamptz)
-        from {{ this }}
-    )
+    where embedded_at > '{{ newest_looked_at }}'::timestamptz
 
 ),
 
@@ -76,28 +83,32 @@ probes as (
 
 {% endif %}
 
+probe_nearest as (
+
+    -- each probe's nearest (raw.nearest_embeddings, the HNSW look-up: called in the select list so that
+    -- PostgreSQL's parallel workers each look up a share of the probes; a lateral subquery runs in one)
+    select
+        audio_sha256,
+        embedding_model,
+        embedded_at,
+        raw.nearest_embeddings(embedding, embedding_model, audio_sha256, {{ var('similar_neighbours') }})
+            as nearest
+
+    from probes
+
+),
+
 neighbours as (
 
     select
-        probe.audio_sha256,
-        nearest.audio_sha256 as similar_audio_sha256,
-        probe.embedding_model,
-        1 - (probe.embedding <=> nearest.embedding) as similarity,
-        probe.embedded_at as probe_embedded_at,
-        nearest.embedded_at as similar_embedded_at
+        audio_sha256,
+        (nearest).similar_sha256 as similar_audio_sha256,
+        embedding_model,
+        1 - (nearest).distance as similarity,
+        embedded_at as probe_embedded_at,
+        (nearest).similar_embedded_at
 
-    from probes as probe
-    cross join lateral (
-        select
-            candidate.sha256 as audio_sha256,
-            candidate.embedding,
-            candidate.created_at as embedded_at
-        from {{ source('raw', 'transcript_embeddings') }} as candidate
-        where candidate.model = probe.embedding_model
-            and candidate.sha256 <> probe.audio_sha256
-        order by candidate.embedding <=> probe.embedding
-        limit {{ var('similar_neighbours') }}
-    ) as nearest
+    from probe_nearest
 
 ),
 
