@@ -11,7 +11,9 @@ from datetime import timedelta
 import psycopg
 import psycopg.rows
 import pytest
+import yaml
 
+from flows.transform import DBT_PROJECT_DIR
 from tests.conftest import clone_database, run_dbt
 
 HELD = 12  # recordings embedded "after" the first build
@@ -239,3 +241,77 @@ def test_similar_calls_rebuilds_only_the_pairs_whose_recordings_or_calls_changed
     assert kept and all(after[key] == row for key, row in kept.items())  # same xmin: not written again
     run_dbt(clone, "build", "--select", "similar_calls", "--full-refresh")
     assert columns(similar_rows(clone)) == columns(after)
+
+
+def look_up_plan(url: str, *extra: str) -> dict:
+    """The plan PostgreSQL makes for the model's select as dbt compiles it (a full build or, once the table
+    exists, an incremental one) with debug_parallel_query: a plan that parallel workers can run whole gets a
+    Gather on top (on these few rows the planner's costs would not choose one)."""
+    result = run_dbt(url, "compile", "--select", "int_similar_transcripts", *extra)
+    assert result.success
+    (compiled,) = [r.node.compiled_code for r in result.result if r.node.name == "int_similar_transcripts"]
+    with psycopg.connect(url) as conn:
+        conn.execute("set debug_parallel_query = on")
+        return conn.execute(f"explain (format json) {compiled}").fetchone()[0][0]["Plan"]
+
+
+def nodes_under(plan: dict, parent: str | None = None) -> list[tuple[str | None, str]]:
+    """Each node of a plan with the nearest Gather above it (None: none)."""
+    here = "Gather" if plan["Node Type"] in ("Gather", "Gather Merge") else parent
+    found = [(parent, plan["Node Type"])]
+    for child in plan.get("Plans", []):
+        found += nodes_under(child, here)
+    return found
+
+
+def test_the_look_ups_find_the_exact_nearest_in_parallel_workers(clone: str) -> None:
+    """Through the HNSW index, raw.nearest_embeddings finds what an exact scan of every vector finds (itself
+    left out); the model calls it below a Gather — in PostgreSQL's parallel workers — in a full build and in
+    an incremental one (a lateral look-up, or a cut-off read from a subquery, keeps it in one process)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    neighbours = project["vars"]["similar_neighbours"]
+    build(clone, "--full-refresh")
+    with psycopg.connect(clone) as conn, conn.transaction():
+        conn.execute("set local enable_indexscan = off")
+        exact = set(
+            conn.execute(
+                """select probe.sha256, nearest.sha256,
+                          round((1 - (probe.embedding <=> nearest.embedding))::numeric, 4)::double precision
+                   from raw.transcript_embeddings as probe
+                   cross join lateral (
+                       select candidate.sha256, candidate.embedding from raw.transcript_embeddings candidate
+                       where candidate.model = probe.model and candidate.sha256 <> probe.sha256
+                       order by candidate.embedding <=> probe.embedding limit %s
+                   ) as nearest""",
+                [neighbours],
+            ).fetchall()
+        )
+    assert len({probe for probe, _, _ in exact}) > 20
+    assert by_probe(nearest(clone)) == by_probe(exact)
+    for extra in (("--full-refresh",), ()):
+        assert ("Gather", "ProjectSet") in nodes_under(look_up_plan(clone, *extra)), extra
+
+
+def test_an_incremental_run_finds_the_affected_pairs_by_joins_not_row_by_row(clone: str) -> None:
+    """similar_calls reads the rows involving the affected recordings through joins: an `in (…) or in (…)`
+    filter is a subplan tested row by row, hashed only while the list fits in work_mem — a new day of a
+    1,000,000-call warehouse (99,455 recordings) had it read the list for each of 6.3 million rows."""
+    build(clone)
+    result = run_dbt(clone, "compile", "--select", "similar_calls")
+    assert result.success
+    (compiled,) = [r.node.compiled_code for r in result.result if r.node.name == "similar_calls"]
+    assert "similar_calls_affected" in compiled  # the incremental select, not a full build's
+    with psycopg.connect(clone) as conn:
+        conn.execute(
+            """create temporary table similar_calls_affected as
+               select distinct audio_sha256 from intermediate.int_similar_transcripts"""
+        )
+        conn.execute("analyze similar_calls_affected")
+        plan = conn.execute(f"explain (format json) {compiled}").fetchone()[0][0]["Plan"]
+
+    def relationships(node: dict) -> list[str]:
+        return [node.get("Parent Relationship", "")] + [
+            r for child in node.get("Plans", []) for r in relationships(child)
+        ]
+
+    assert "SubPlan" not in relationships(plan)

@@ -23,8 +23,12 @@ nearest as (
 
     select * from {{ ref('int_similar_transcripts') }}
     {%- if has_keys %}
+    -- the rows involving an affected recording, from either side: two semi-joins (an `or` of two `in`
+    -- lists is tested row by row, and without a hash once the list outgrows work_mem: see the pre-hook)
     where audio_sha256 in (select audio_sha256 from similar_calls_affected)
-        or similar_audio_sha256 in (select audio_sha256 from similar_calls_affected)
+    union
+    select * from {{ ref('int_similar_transcripts') }}
+    where similar_audio_sha256 in (select audio_sha256 from similar_calls_affected)
     {%- endif %}
 
 ),
