@@ -104,6 +104,5 @@ delete from {{ this }}
 {#- Whether this incremental run of similar_calls can rebuild part of it: the table has the columns that
     say which pairs a run must rebuild (a table from before them is built again whole). -#}
 {% macro similar_calls_is_keyed() %}
-    {{ return(execute and is_incremental()
-        and 'call_loaded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list)) }}
+    {{ return(is_incremental_with('call_loaded_at')) }}
 {% endmacro %}

@@ -21,8 +21,7 @@
 
 {#- A warehouse built before this model was incremental holds it without the look-up times: look at every
     recording once, as a full build does (every row is replaced, and the columns are added). -#}
-{%- set looked_up = execute and is_incremental()
-    and 'probe_embedded_at' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set looked_up = is_incremental_with('probe_embedded_at') %}
 {#- The newest vector this table has looked at, read before the build and written in as a constant: a plan
     that reads it from a subquery there runs in one process only (measured on a 100k-call warehouse), and the
     look-ups are worth the parallel workers. For the same reason the steps read twice are not materialized

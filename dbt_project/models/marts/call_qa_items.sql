@@ -31,8 +31,7 @@
 
 {#- A warehouse built before this model was incremental holds it without the digests: score every call
     once, as a full build does (every row is replaced, and the column is added). -#}
-{%- set has_digests = execute and is_incremental()
-    and 'scored_from_md5' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set has_digests = is_incremental_with('scored_from_md5') %}
 
 with
 
