@@ -2,10 +2,31 @@
 -- ring-back count, speech onset, seconds of speech, and the tone timeline (every ring-back burst, voicemail
 -- beep and SIT the detector found, in order: kind, start, end, frequency). Calls whose recording was never
 -- loaded are left out; a recording not analysed yet has null fingerprint columns.
+--
+-- Incremental by call: each row keeps what it was built from — when the call was loaded, when its recording
+-- was described (the loaders stamp a replaced file's rows and a re-described recording anew) and which
+-- analysis is current (detector version, analysed_at). A run builds again the calls where one of these
+-- differs or that have no row, with the tone timelines of their recordings only; the post-hook drops the
+-- calls that are gone or whose recording is. Rebuilt whole, it took 70.6 s of a new day's build on a
+-- 1,000,000-call warehouse (0926e06).
 
--- A table (analysed once built): several models join it, and each computed the tone timelines again.
+{{ config(
+    materialized='incremental',
+    unique_key='call_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "delete from {{ this }} as recorded where not exists (
+            select 1 from {{ ref('stg_raw__calls') }} as calls
+            inner join {{ ref('stg_raw__audio_files') }} as audio_files
+                on calls.audio_path = audio_files.audio_path
+            where calls.call_id = recorded.call_id)",
+    ],
+) }}
 
-{{ config(materialized='table') }}
+{#- A warehouse built before this model was incremental holds it without the keys: every call is built
+    once, as a full build does (every row is replaced, and the columns are added). -#}
+{%- set has_keys = is_incremental_with('analysed_at') %}
 
 with
 
@@ -33,25 +54,9 @@ audio_tones as (
 
 ),
 
-tone_timelines as (
+recordings as (
 
-    select
-        audio_analysis.audio_sha256,
-        array_agg(audio_tones.tone_kind order by audio_tones.tone_start_s) as tone_kinds,
-        array_agg(audio_tones.tone_start_s order by audio_tones.tone_start_s) as tone_starts_s,
-        array_agg(audio_tones.tone_end_s order by audio_tones.tone_start_s) as tone_ends_s,
-        array_agg(audio_tones.tone_frequency_hz order by audio_tones.tone_start_s) as tone_frequencies_hz
-
-    from audio_analysis
-    inner join audio_tones
-        on audio_analysis.audio_sha256 = audio_tones.audio_sha256
-        and audio_analysis.detector_version = audio_tones.detector_version
-    group by audio_analysis.audio_sha256
-
-),
-
-final as (
-
+    -- each call with its recording and the recording's current analysis
     select
         calls.call_id,
         calls.branch,
@@ -61,26 +66,90 @@ final as (
         calls.audio_path,
         audio_files.audio_sha256,
         audio_files.audio_duration_s,
+        audio_files.loaded_at as audio_loaded_at,
+        audio_analysis.detector_version,
+        audio_analysis.analysed_at,
         audio_analysis.ring_bursts,
         audio_analysis.speech_onset_s,
-        audio_analysis.speech_s,
-        case when audio_analysis.audio_sha256 is not null
-            then coalesce(tone_timelines.tone_kinds, '{}'::text[]) end as tone_kinds,
-        case when audio_analysis.audio_sha256 is not null
-            then coalesce(tone_timelines.tone_starts_s, '{}'::double precision[]) end as tone_starts_s,
-        case when audio_analysis.audio_sha256 is not null
-            then coalesce(tone_timelines.tone_ends_s, '{}'::double precision[]) end as tone_ends_s,
-        case when audio_analysis.audio_sha256 is not null
-            then coalesce(tone_timelines.tone_frequencies_hz, '{}'::double precision[]) end
-            as tone_frequencies_hz
+        audio_analysis.speech_s
 
     from calls
     inner join audio_files
         on calls.audio_path = audio_files.audio_path
     left join audio_analysis
         on audio_files.audio_sha256 = audio_analysis.audio_sha256
+
+),
+
+pending_recordings as (
+
+    select * from recordings
+    {%- if has_keys %}
+    -- the calls whose row was built from something else, or that have none
+    where not exists (
+        select 1 from {{ this }} as recorded
+        where recorded.call_id = recordings.call_id
+            and recorded.call_loaded_at = recordings.call_loaded_at
+            and recorded.audio_loaded_at = recordings.audio_loaded_at
+            and recorded.detector_version is not distinct from recordings.detector_version
+            and recorded.analysed_at is not distinct from recordings.analysed_at
+    )
+    {%- endif %}
+
+),
+
+tone_timelines as (
+
+    -- the timelines of the pending calls' analyses (a recording can be the audio of several calls)
+    select
+        analyses.audio_sha256,
+        array_agg(audio_tones.tone_kind order by audio_tones.tone_start_s) as tone_kinds,
+        array_agg(audio_tones.tone_start_s order by audio_tones.tone_start_s) as tone_starts_s,
+        array_agg(audio_tones.tone_end_s order by audio_tones.tone_start_s) as tone_ends_s,
+        array_agg(audio_tones.tone_frequency_hz order by audio_tones.tone_start_s) as tone_frequencies_hz
+
+    from (
+        select distinct audio_sha256, detector_version
+        from pending_recordings
+        where detector_version is not null
+    ) as analyses
+    inner join audio_tones
+        on analyses.audio_sha256 = audio_tones.audio_sha256
+        and analyses.detector_version = audio_tones.detector_version
+    group by analyses.audio_sha256
+
+),
+
+final as (
+
+    select
+        pending_recordings.call_id,
+        pending_recordings.branch,
+        pending_recordings.client_number,
+        pending_recordings.started_at,
+        pending_recordings.call_loaded_at,
+        pending_recordings.audio_path,
+        pending_recordings.audio_sha256,
+        pending_recordings.audio_duration_s,
+        pending_recordings.ring_bursts,
+        pending_recordings.speech_onset_s,
+        pending_recordings.speech_s,
+        case when pending_recordings.detector_version is not null
+            then coalesce(tone_timelines.tone_kinds, '{}'::text[]) end as tone_kinds,
+        case when pending_recordings.detector_version is not null
+            then coalesce(tone_timelines.tone_starts_s, '{}'::double precision[]) end as tone_starts_s,
+        case when pending_recordings.detector_version is not null
+            then coalesce(tone_timelines.tone_ends_s, '{}'::double precision[]) end as tone_ends_s,
+        case when pending_recordings.detector_version is not null
+            then coalesce(tone_timelines.tone_frequencies_hz, '{}'::double precision[]) end
+            as tone_frequencies_hz,
+        pending_recordings.audio_loaded_at,
+        pending_recordings.detector_version,
+        pending_recordings.analysed_at
+
+    from pending_recordings
     left join tone_timelines
-        on audio_files.audio_sha256 = tone_timelines.audio_sha256
+        on pending_recordings.audio_sha256 = tone_timelines.audio_sha256
 
 )
 
