@@ -7,8 +7,10 @@
 -- was described (the loaders stamp a replaced file's rows and a re-described recording anew) and which
 -- analysis is current (detector version, analysed_at). A run builds again the calls where one of these
 -- differs or that have no row, with the tone timelines of their recordings only; the post-hook drops the
--- calls that are gone or whose recording is. Rebuilt whole, it took 70.6 s of a new day's build on a
--- 1,000,000-call warehouse (0926e06).
+-- calls that are gone or whose recording is. On a 1,000,000-call warehouse after a new day of 142,858 calls
+-- (benchmarks/scale.py), the model alone: rebuilt whole 26-31 s, the new day's calls 15-16 s, nothing new
+-- 13-21 s (about 5 s finding what changed, 6-10 s the post-hook's anti-join, which a DELETE runs in one
+-- process).
 
 {{ config(
     materialized='incremental',
@@ -98,30 +100,12 @@ pending_recordings as (
 
 ),
 
-tone_timelines as (
-
-    -- the timelines of the pending calls' analyses (a recording can be the audio of several calls)
-    select
-        analyses.audio_sha256,
-        array_agg(audio_tones.tone_kind order by audio_tones.tone_start_s) as tone_kinds,
-        array_agg(audio_tones.tone_start_s order by audio_tones.tone_start_s) as tone_starts_s,
-        array_agg(audio_tones.tone_end_s order by audio_tones.tone_start_s) as tone_ends_s,
-        array_agg(audio_tones.tone_frequency_hz order by audio_tones.tone_start_s) as tone_frequencies_hz
-
-    from (
-        select distinct audio_sha256, detector_version
-        from pending_recordings
-        where detector_version is not null
-    ) as analyses
-    inner join audio_tones
-        on analyses.audio_sha256 = audio_tones.audio_sha256
-        and analyses.detector_version = audio_tones.detector_version
-    group by analyses.audio_sha256
-
-),
-
 final as (
 
+    -- each pending call with its analysis' timeline, looked up by the tones' primary key, call by call: a
+    -- hash join of the pending calls with their timelines (two sets the planner cannot size: it estimates
+    -- the pending calls at one row after the anti-join) was planned as a nested loop over every pair, and
+    -- the 142,858 calls of a new day on a 1,000,000-call warehouse ran for more than nine minutes
     select
         pending_recordings.call_id,
         pending_recordings.branch,
@@ -135,21 +119,30 @@ final as (
         pending_recordings.speech_onset_s,
         pending_recordings.speech_s,
         case when pending_recordings.detector_version is not null
-            then coalesce(tone_timelines.tone_kinds, '{}'::text[]) end as tone_kinds,
+            then coalesce(timeline.tone_kinds, '{}'::text[]) end as tone_kinds,
         case when pending_recordings.detector_version is not null
-            then coalesce(tone_timelines.tone_starts_s, '{}'::double precision[]) end as tone_starts_s,
+            then coalesce(timeline.tone_starts_s, '{}'::double precision[]) end as tone_starts_s,
         case when pending_recordings.detector_version is not null
-            then coalesce(tone_timelines.tone_ends_s, '{}'::double precision[]) end as tone_ends_s,
+            then coalesce(timeline.tone_ends_s, '{}'::double precision[]) end as tone_ends_s,
         case when pending_recordings.detector_version is not null
-            then coalesce(tone_timelines.tone_frequencies_hz, '{}'::double precision[]) end
+            then coalesce(timeline.tone_frequencies_hz, '{}'::double precision[]) end
             as tone_frequencies_hz,
         pending_recordings.audio_loaded_at,
         pending_recordings.detector_version,
         pending_recordings.analysed_at
 
     from pending_recordings
-    left join tone_timelines
-        on pending_recordings.audio_sha256 = tone_timelines.audio_sha256
+    cross join lateral (
+        select
+            array_agg(audio_tones.tone_kind order by audio_tones.tone_start_s) as tone_kinds,
+            array_agg(audio_tones.tone_start_s order by audio_tones.tone_start_s) as tone_starts_s,
+            array_agg(audio_tones.tone_end_s order by audio_tones.tone_start_s) as tone_ends_s,
+            array_agg(audio_tones.tone_frequency_hz order by audio_tones.tone_start_s) as tone_frequencies_hz
+
+        from audio_tones
+        where audio_tones.audio_sha256 = pending_recordings.audio_sha256
+            and audio_tones.detector_version = pending_recordings.detector_version
+    ) as timeline
 
 )
 
