@@ -8,9 +8,9 @@
 -- analysis is current (detector version, analysed_at). A run builds again the calls where one of these
 -- differs or that have no row, with the tone timelines of their recordings only; the post-hook drops the
 -- calls that are gone or whose recording is. On a 1,000,000-call warehouse after a new day of 142,858 calls
--- (benchmarks/scale.py), the model alone: rebuilt whole 26-31 s, the new day's calls 15-16 s, nothing new
--- 13-21 s (about 5 s finding what changed, 6-10 s the post-hook's anti-join, which a DELETE runs in one
--- process).
+-- (benchmarks/scale.py), the model alone: the table it was before, rebuilt, 26-31 s; the new day's calls
+-- 15-16 s; nothing new 13-21 s (about 5 s finding what changed, 6-10 s the post-hook's anti-join, which a
+-- DELETE runs in one process).
 
 {{ config(
     materialized='incremental',
