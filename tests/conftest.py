@@ -189,6 +189,26 @@ def run_dbt(url: str, *args: str) -> Any:
         return _plain_dbt([*args, "--vars", dbt_vars(settings)], settings, "--quiet")
 
 
+def dbt_succeeds(url: str, *args: str) -> Any:
+    """``run_dbt``, failing the test with the nodes' messages unless every node succeeded."""
+    result = run_dbt(url, *args)
+    assert result.success, [str(r.message) for r in result.result or [] if r.message]
+    return result
+
+
+def rows_with_writer(url: str, table: str, columns: str) -> dict[Any, tuple]:
+    """Each row of ``table`` by its first column, as (the transaction that wrote it last (xmin), *columns):
+    an incremental model's untouched rows keep their xmin."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(f"select xmin::text, {columns} from {table}").fetchall()
+    return {row[1]: row for row in rows}
+
+
+def without_writer(rows: dict[Any, tuple]) -> dict[Any, tuple]:
+    """``rows_with_writer``'s rows without the xmin: what a full build must give again."""
+    return {key: row[1:] for key, row in rows.items()}
+
+
 @pytest.fixture(scope="module")
 def database_url(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh, migrated database for one test module, also exported as DATABASE_URL. Its daily runs write

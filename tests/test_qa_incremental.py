@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.conftest import clone_database, run_dbt
+from tests.conftest import clone_database, dbt_succeeds, rows_with_writer, without_writer
 
 COLUMNS = (
     "qa_item_key, call_id, item_key, item_order, item_label, is_applicable, qa_status, evidence_words,"
@@ -22,19 +22,11 @@ def clone(server_url: str, warehouse) -> str:
 
 
 def build(url: str, *extra: str) -> None:
-    result = run_dbt(url, "build", "--select", "call_qa_items", *extra)
-    assert result.success, [str(r.message) for r in result.result or [] if r.message]
+    dbt_succeeds(url, "build", "--select", "call_qa_items", *extra)
 
 
 def scorecard(url: str) -> dict[str, tuple]:
-    """Each row by its key, with the transaction that wrote it last (xmin) as its first value."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(f"select xmin::text, {COLUMNS} from marts.call_qa_items").fetchall()
-    return {row[1]: row for row in rows}
-
-
-def values(rows: dict[str, tuple]) -> dict[str, tuple]:
-    return {key: row[1:] for key, row in rows.items()}
+    return rows_with_writer(url, "marts.call_qa_items", COLUMNS)
 
 
 def test_a_run_scores_again_only_the_calls_that_changed(clone: str) -> None:
@@ -69,7 +61,7 @@ def test_a_run_scores_again_only_the_calls_that_changed(clone: str) -> None:
     assert {key: after[key] for key in untouched} == untouched  # same values, same transaction
 
     build(clone, "--full-refresh")  # the same inputs from scratch: the same scorecard
-    assert values(scorecard(clone)) == values(after)
+    assert without_writer(scorecard(clone)) == without_writer(after)
 
 
 def test_an_edited_item_scores_every_call_again(clone: str) -> None:
@@ -82,4 +74,4 @@ def test_an_edited_item_scores_every_call_again(clone: str) -> None:
     assert set(after) == set(before)
     assert all(after[key][0] != before[key][0] for key in after)
     build(clone, "--full-refresh")
-    assert values(scorecard(clone)) == values(after)
+    assert without_writer(scorecard(clone)) == without_writer(after)

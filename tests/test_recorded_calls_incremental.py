@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.conftest import run_dbt
+from tests.conftest import dbt_succeeds, rows_with_writer, without_writer
 
 COLUMNS = (
     "call_id, branch, client_number, started_at, call_loaded_at, audio_path, audio_sha256, audio_duration_s,"
@@ -18,19 +18,11 @@ COLUMNS = (
 
 
 def build(url: str, *extra: str) -> None:
-    result = run_dbt(url, "run", "--select", "+int_recorded_calls", *extra)
-    assert result.success, [str(r.message) for r in result.result or [] if r.message]
+    dbt_succeeds(url, "run", "--select", "+int_recorded_calls", *extra)
 
 
 def recorded(url: str) -> dict[str, tuple]:
-    """Each row by call, with the transaction that wrote it last (xmin) as its first value."""
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(f"select xmin::text, {COLUMNS} from intermediate.int_recorded_calls").fetchall()
-    return {row[1]: row for row in rows}
-
-
-def values(rows: dict[str, tuple]) -> dict[str, tuple]:
-    return {key: row[1:] for key, row in rows.items()}
+    return rows_with_writer(url, "intermediate.int_recorded_calls", COLUMNS)
 
 
 def add_call(conn: psycopg.Connection, call_id: str, audio_path: str | None, hour: int) -> None:
@@ -114,4 +106,4 @@ def test_a_run_builds_again_only_the_calls_that_changed(calls_db: str) -> None:
     assert after["c3"] == full["c3"]  # same values, same transaction
 
     build(calls_db, "--full-refresh")  # the same inputs from scratch: the same rows
-    assert values(recorded(calls_db)) == values(after)
+    assert without_writer(recorded(calls_db)) == without_writer(after)

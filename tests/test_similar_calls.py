@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from flows.transform import DBT_PROJECT_DIR
-from tests.conftest import clone_database, run_dbt
+from tests.conftest import clone_database, dbt_succeeds
 
 HELD = 12  # recordings embedded "after" the first build
 
@@ -25,8 +25,7 @@ def clone(server_url: str, warehouse) -> str:
 
 
 def build(url: str, *extra: str) -> None:
-    result = run_dbt(url, "build", "--select", "int_similar_transcripts", "similar_calls", *extra)
-    assert result.success, [str(r.message) for r in result.result or [] if r.message]
+    dbt_succeeds(url, "build", "--select", "int_similar_transcripts", "similar_calls", *extra)
 
 
 def nearest(url: str) -> set[tuple[str, str, float]]:
@@ -155,7 +154,7 @@ def test_similar_calls_rebuilds_only_the_pairs_whose_recordings_or_calls_changed
     result is again a full build's."""
     build(clone)
     incremental = similar_rows(clone)
-    run_dbt(clone, "build", "--select", "similar_calls", "--full-refresh")
+    dbt_succeeds(clone, "build", "--select", "similar_calls", "--full-refresh")
     assert incremental and columns(similar_rows(clone)) == columns(incremental)
 
     build(clone)
@@ -205,10 +204,7 @@ def test_similar_calls_rebuilds_only_the_pairs_whose_recordings_or_calls_changed
                from raw.calls where call_id = %s""",
             [reused],
         )
-    result = run_dbt(
-        clone, "build", "--select", "int_recorded_calls", "int_similar_transcripts", "similar_calls"
-    )
-    assert result.success, [str(r.message) for r in result.result or [] if r.message]
+    dbt_succeeds(clone, "build", "--select", "int_recorded_calls", "int_similar_transcripts", "similar_calls")
     after = similar_rows(clone)
     assert not any(gone in (row["call_id"], row["similar_call_id"]) for row in after.values())
     assert any(row["call_id"] == "C-REUSED" for row in after.values())
@@ -239,15 +235,14 @@ def test_similar_calls_rebuilds_only_the_pairs_whose_recordings_or_calls_changed
         if row["audio_sha256"] not in touched and row["similar_audio_sha256"] not in touched
     }
     assert kept and all(after[key] == row for key, row in kept.items())  # same xmin: not written again
-    run_dbt(clone, "build", "--select", "similar_calls", "--full-refresh")
+    dbt_succeeds(clone, "build", "--select", "similar_calls", "--full-refresh")
     assert columns(similar_rows(clone)) == columns(after)
 
 
 def compiled_select(url: str, model: str, *extra: str) -> str:
     """The model's select as dbt compiles it now (a full build's, or an incremental run's once the table
     exists)."""
-    result = run_dbt(url, "compile", "--select", model, *extra)
-    assert result.success
+    result = dbt_succeeds(url, "compile", "--select", model, *extra)
     (code,) = [r.node.compiled_code for r in result.result if r.node.name == model]
     return code
 
