@@ -6,6 +6,7 @@ copied (``create database … template``) for those that change it."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import sqlite3
@@ -178,20 +179,21 @@ def exported(**variables: str) -> Iterator[None]:
         mp.undo()
 
 
-def run_dbt(url: str, *args: str) -> Any:
-    """``dbt <args>`` on the database at ``url`` with the pipeline's vars, quietly and in this process (no
-    Prefect task per node); dbt's result."""
+def run_dbt(url: str, *args: str, extra_vars: dict[str, Any] | None = None) -> Any:
+    """``dbt <args>`` on the database at ``url`` with the pipeline's vars (and ``extra_vars``), quietly and in
+    this process (no Prefect task per node); dbt's result."""
     from flows.config import get_settings
     from flows.transform import _plain_dbt, dbt_environment, dbt_vars
 
     settings = get_settings()
+    dbt_variables = json.dumps({**json.loads(dbt_vars(settings)), **(extra_vars or {})})
     with dbt_environment(url):
-        return _plain_dbt([*args, "--vars", dbt_vars(settings)], settings, "--quiet")
+        return _plain_dbt([*args, "--vars", dbt_variables], settings, "--quiet")
 
 
-def dbt_succeeds(url: str, *args: str) -> Any:
+def dbt_succeeds(url: str, *args: str, extra_vars: dict[str, Any] | None = None) -> Any:
     """``run_dbt``, failing the test with the nodes' messages unless every node succeeded."""
-    result = run_dbt(url, *args)
+    result = run_dbt(url, *args, extra_vars=extra_vars)
     assert result.success, [str(r.message) for r in result.result or [] if r.message]
     return result
 

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from tests.conftest import dbt_succeeds, rows_with_writer, without_writer
+from tests.raw_rows import add_call, add_recording, analyse
 
 COLUMNS = (
     "call_id, branch, client_number, started_at, call_loaded_at, audio_path, audio_sha256, audio_duration_s,"
@@ -23,40 +24,6 @@ def build(url: str, *extra: str) -> None:
 
 def recorded(url: str) -> dict[str, tuple]:
     return rows_with_writer(url, "intermediate.int_recorded_calls", COLUMNS)
-
-
-def add_call(conn: psycopg.Connection, call_id: str, audio_path: str | None, hour: int) -> None:
-    conn.execute(
-        """insert into raw.calls (call_id, source_path, row_number, branch, caller_number, client_number,
-                                  client_number_raw, start_time, duration_s, audio_path)
-           values (%s, 'calls.csv', %s, 'ADSL_SAV', '212522000000', '212600000001', '0600000001',
-                   '2026-11-20 00:00+00'::timestamptz + make_interval(hours => %s), 30, %s)""",
-        [call_id, hour, hour, audio_path],
-    )
-
-
-def add_recording(conn: psycopg.Connection, path: str, sha: str) -> None:
-    conn.execute(
-        """insert into raw.audio_files (audio_path, audio_root, sha256, size_bytes, etag, duration_s,
-                                        sample_rate, channels, frames, format, subtype)
-           values (%s, 'file:///audio', %s, 1000, 'etag', 30, 8000, 1, 240000, 'WAV', 'PCM_16')""",
-        [path, sha],
-    )
-
-
-def analyse(conn: psycopg.Connection, sha: str, version: str, tones: list[tuple[str, float]]) -> None:
-    conn.execute(
-        """insert into raw.audio_analysis (sha256, detector_version, outcome, outcome_confidence, ring_bursts,
-                                           voicemail_beeps, sit_tones, speech_onset_s, speech_s)
-           values (%s, %s, 'answered', 0.9, %s, 0, 0, 9.5, 12.0)""",
-        [sha, version, len(tones)],
-    )
-    for kind, start in tones:
-        conn.execute(
-            """insert into raw.audio_tones (sha256, detector_version, kind, start_s, end_s, frequency_hz)
-               values (%s, %s, %s, %s, %s + 1.2, 425)""",
-            [sha, version, kind, start, start],
-        )
 
 
 @pytest.fixture(scope="module")

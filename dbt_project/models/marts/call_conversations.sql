@@ -5,10 +5,30 @@
 -- party unknown), the silences between the first and the last word, the longest one, and, in stereo,
 -- overtalk — both sides at once — and interruptions: a side starts while the other has been talking for at
 -- least interruption_min_talk_s.
+--
+-- Incremental by call: each row keeps the digest of what it was measured from (the recording, its current
+-- analysis — the speech spans are written with it — its channels, and the three variables below); a run
+-- measures again the calls whose digest changed or that have no row, reading the spans of their recordings
+-- only, and the post-hook drops the calls that are gone or no longer analysed.
+
+{{ config(
+    materialized='incremental',
+    unique_key='call_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    post_hook=[
+        "delete from {{ this }} as measured where not exists (
+            select 1 from {{ ref('int_recorded_calls') }} as calls
+            where calls.call_id = measured.call_id and calls.tone_kinds is not null)",
+    ],
+) }}
 
 {%- set min_talk_s = var('interruption_min_talk_s', 0.3) %}
 {%- set turn_pause_s = var('turn_pause_max_s', 0.8) %}
 {%- set mono_pause_s = var('mono_turn_pause_max_s', 0.4) %}
+{#- A warehouse built before this model was incremental holds it without the digests: every call is measured
+    once, as a full build does (every row is replaced, and the column is added). -#}
+{%- set has_digests = is_incremental_with('measured_from_md5') %}
 
 with
 
@@ -24,19 +44,54 @@ audio_files as (
 
 ),
 
+analysed_calls as (
+
+    select
+        calls.call_id,
+        calls.audio_sha256,
+        audio_files.channels,
+        md5(concat_ws(
+            '|', calls.audio_sha256, calls.detector_version, extract(epoch from calls.analysed_at),
+            audio_files.channels, {{ min_talk_s }}, {{ turn_pause_s }}, {{ mono_pause_s }}
+        )) as measured_from_md5
+
+    from calls
+    inner join audio_files
+        on calls.audio_path = audio_files.audio_path
+    where calls.tone_kinds is not null
+
+),
+
+measured_calls as (
+
+    -- the calls to measure: on an incremental run, those whose digest changed or that have no row
+    select * from analysed_calls
+    {%- if has_digests %}
+    where not exists (
+        select 1 from {{ this }} as measured
+        where measured.call_id = analysed_calls.call_id
+            and measured.measured_from_md5 = analysed_calls.measured_from_md5
+    )
+    {%- endif %}
+
+),
+
 speech_segments as (
 
+    -- the spans of their recordings
     select * from {{ ref('int_speech_segments_latest') }}
+    where audio_sha256 in (select audio_sha256 from measured_calls)
 
 ),
 
 recording_channels as (
 
+    -- the files of a recording are the same bytes: the same channels
     select
         audio_sha256,
         max(channels) as channels
 
-    from audio_files
+    from measured_calls
     group by audio_sha256
 
 ),
@@ -233,15 +288,15 @@ final as (
     select
         calls.call_id,
         calls.audio_sha256,
-        audio_files.channels = 2 as is_stereo,
+        calls.channels = 2 as is_stereo,
         channel_talk.audio_sha256 is not null as has_speech,
         coalesce(channel_talk.speech_turns, 0)::integer as speech_turns,
         coalesce(recording_talk.talk_s, 0)::numeric(12, 3) as talk_s,
-        case when audio_files.channels = 2
+        case when calls.channels = 2
             then coalesce(channel_talk.channel_0_talk_s, 0)::numeric(12, 3) end as agent_talk_s,
-        case when audio_files.channels = 2
+        case when calls.channels = 2
             then coalesce(channel_talk.channel_1_talk_s, 0)::numeric(12, 3) end as customer_talk_s,
-        case when audio_files.channels = 2 and channel_talk.audio_sha256 is not null
+        case when calls.channels = 2 and channel_talk.audio_sha256 is not null
             then (coalesce(channel_talk.channel_0_talk_s, 0)
                 / (coalesce(channel_talk.channel_0_talk_s, 0) + coalesce(channel_talk.channel_1_talk_s, 0))
             )::numeric(12, 3) end as agent_talk_share,
@@ -254,21 +309,19 @@ final as (
                 / (recording_talk.last_word_s - recording_talk.first_word_s))::numeric(12, 3) end
             as non_talk_share,
         recording_talk.longest_silence_s::numeric(12, 3) as longest_silence_s,
-        case when audio_files.channels = 2
+        case when calls.channels = 2
             then coalesce(overtalk.overtalk_s, 0)::numeric(12, 3) end as overtalk_s,
-        case when audio_files.channels = 2
-            then coalesce(overtalk.interruptions, 0)::integer end as interruptions
+        case when calls.channels = 2
+            then coalesce(overtalk.interruptions, 0)::integer end as interruptions,
+        calls.measured_from_md5
 
-    from calls
-    inner join audio_files
-        on calls.audio_path = audio_files.audio_path
+    from measured_calls as calls
     left join recording_talk
         on calls.audio_sha256 = recording_talk.audio_sha256
     left join channel_talk
         on calls.audio_sha256 = channel_talk.audio_sha256
     left join overtalk
         on calls.audio_sha256 = overtalk.audio_sha256
-    where calls.tone_kinds is not null  -- analysed
 
 )
 
