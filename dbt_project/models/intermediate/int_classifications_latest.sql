@@ -1,15 +1,32 @@
 -- The current classification of each recording (raw.current_classifications: the newest; a recording
 -- classified again by another route or prompt keeps its older rows). A table, analysed once built, for the
--- same reason as int_transcripts_latest (three key columns). Incremental by recording
--- (macros/current_rows.sql).
+-- same reason as int_transcripts_latest (three key columns).
 
-{%- set keys = ['classifier_model', 'prompt_version'] %}
+{{ config(materialized='table') }}
 
-{{ config(
-    materialized='incremental',
-    unique_key='audio_sha256',
-    incremental_strategy='delete+insert',
-    post_hook=["{{ current_rows_gone('stg_raw__current_classifications', " ~ keys ~ ") }}"],
-) }}
+with
 
-{{ current_rows('stg_raw__classifications', 'stg_raw__current_classifications', keys, 'classified_at') }}
+classifications as (
+
+    select * from {{ ref('stg_raw__classifications') }}
+
+),
+
+current_classifications as (
+
+    select * from {{ ref('stg_raw__current_classifications') }}
+
+),
+
+final as (
+
+    select classifications.*
+    from classifications
+    inner join current_classifications
+        on classifications.audio_sha256 = current_classifications.audio_sha256
+        and classifications.classifier_model = current_classifications.classifier_model
+        and classifications.prompt_version = current_classifications.prompt_version
+
+)
+
+select * from final

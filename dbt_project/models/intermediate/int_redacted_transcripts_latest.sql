@@ -1,14 +1,34 @@
 -- The redaction of each recording's current transcript that the classification and embedding stages read
 -- (raw.current_redacted_transcripts). A table, analysed once built, for the same reason as
--- int_transcripts_latest (five key columns). Incremental by recording (macros/current_rows.sql).
+-- int_transcripts_latest (five key columns).
 
-{%- set keys = ['asr_model_id', 'asr_chunking_id', 'transcript_channel', 'redactor_version'] %}
+{{ config(materialized='table') }}
 
-{{ config(
-    materialized='incremental',
-    unique_key='audio_sha256',
-    incremental_strategy='delete+insert',
-    post_hook=["{{ current_rows_gone('stg_raw__current_redacted_transcripts', " ~ keys ~ ") }}"],
-) }}
+with
 
-{{ current_rows('stg_raw__redacted_transcripts', 'stg_raw__current_redacted_transcripts', keys, 'redacted_at') }}
+redacted_transcripts as (
+
+    select * from {{ ref('stg_raw__redacted_transcripts') }}
+
+),
+
+current_redacted as (
+
+    select * from {{ ref('stg_raw__current_redacted_transcripts') }}
+
+),
+
+final as (
+
+    select redacted_transcripts.*
+    from redacted_transcripts
+    inner join current_redacted
+        on redacted_transcripts.audio_sha256 = current_redacted.audio_sha256
+        and redacted_transcripts.asr_model_id = current_redacted.asr_model_id
+        and redacted_transcripts.asr_chunking_id = current_redacted.asr_chunking_id
+        and redacted_transcripts.transcript_channel = current_redacted.transcript_channel
+        and redacted_transcripts.redactor_version = current_redacted.redactor_version
+
+)
+
+select * from final

@@ -2,15 +2,33 @@
 -- dialogue of a stereo recording, else the mono mix, newest first); a recording transcribed again keeps its
 -- older rows in raw. A table, analysed once built: as a join in each mart, PostgreSQL estimated the rows
 -- that match the current keys (four columns) at one for 70,000, and planned call_attempts as a nested loop.
--- Incremental by recording (macros/current_rows.sql).
 
-{%- set keys = ['asr_model_id', 'asr_chunking_id', 'transcript_channel'] %}
+{{ config(materialized='table') }}
 
-{{ config(
-    materialized='incremental',
-    unique_key='audio_sha256',
-    incremental_strategy='delete+insert',
-    post_hook=["{{ current_rows_gone('stg_raw__current_transcripts', " ~ keys ~ ") }}"],
-) }}
+with
 
-{{ current_rows('stg_raw__transcripts', 'stg_raw__current_transcripts', keys, 'transcribed_at') }}
+transcripts as (
+
+    select * from {{ ref('stg_raw__transcripts') }}
+
+),
+
+current_transcripts as (
+
+    select * from {{ ref('stg_raw__current_transcripts') }}
+
+),
+
+final as (
+
+    select transcripts.*
+    from transcripts
+    inner join current_transcripts
+        on transcripts.audio_sha256 = current_transcripts.audio_sha256
+        and transcripts.asr_model_id = current_transcripts.asr_model_id
+        and transcripts.asr_chunking_id = current_transcripts.asr_chunking_id
+        and transcripts.transcript_channel = current_transcripts.transcript_channel
+
+)
+
+select * from final

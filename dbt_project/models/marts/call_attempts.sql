@@ -1,14 +1,4 @@
 -- One row per attempt (an order's call), with the audio evidence the inference stages found for it.
---
--- Every row is computed on every run (an attempt's row changes with any of eight inputs); only the rows that
--- differ from the table's are written (incremental_strategy changed_rows, macros/changed_rows_strategy.sql).
-
-{{ config(
-    materialized='incremental',
-    unique_key='attempt_key',
-    incremental_strategy='changed_rows',
-    on_schema_change='append_new_columns',
-) }}
 
 with
 

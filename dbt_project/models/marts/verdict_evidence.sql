@@ -2,16 +2,6 @@
 -- of the recording to listen to and, for rule 4, the redacted words heard. A failed rule always has a row:
 -- when no call can show it (no attempt at all, or a person decided it against the machine), the row has no
 -- call and says so. What a person decided stands (order_compliance's rules are the decided ones).
---
--- Every row is computed on every run; only the rows that differ from the table's are written
--- (incremental_strategy changed_rows, macros/changed_rows_strategy.sql).
-
-{{ config(
-    materialized='incremental',
-    unique_key='evidence_key',
-    incremental_strategy='changed_rows',
-    on_schema_change='append_new_columns',
-) }}
 
 with
 
