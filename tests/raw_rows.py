@@ -3,6 +3,8 @@ incremental dbt models (each on a database of its own)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import psycopg
 
 
@@ -31,8 +33,8 @@ def analyse(
     conn: psycopg.Connection,
     sha: str,
     version: str,
-    tones: list[tuple[str, float]] = (),
-    speech: list[tuple[int, float, float]] = (),
+    tones: Sequence[tuple[str, float]] = (),
+    speech: Sequence[tuple[int, float, float]] = (),
 ) -> None:
     """An audio analysis with its tones (kind, start; 1.2 s long, 425 Hz) and spans of speech (channel,
     start, end), written together as the analysis stage does."""
