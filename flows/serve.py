@@ -20,6 +20,10 @@ Stopping (Ctrl-C or SIGTERM):
   started in a session of its own is reaped too. No Prefect server survives ``serve``.
 - the runs a stop cancelled or crashed carry the tag ``interrupted-by-serve-stop``; the next start puts
   them back in AwaitingRetry (Prefect's 'Retry'), and the idempotent stages resume them.
+- a busy API (the runs can hold every core) is asked again rather than taken for an idle one: a request
+  that timed out means the runs in flight are unknown, and the stop waits for them as for known ones.
+- a start finds the runs that a serve killed outright (or unable to reach its API) left in flight, their
+  process gone, records them Crashed and resumes them with the others.
 
 Written here rather than taken from Prefect: the process group, the reaping and the grace period
 (on SIGINT ``prefect worker start`` stops taking runs and waits for them without a limit, and it starts
@@ -53,6 +57,7 @@ from warehouse.db import sqlalchemy_url
 
 POOLS_FILE = REPO_ROOT / "deployments" / "pools.toml"
 CANCEL_WAIT_S = 7.0  # after the grace period: for the worker to stop and record the cancelled runs
+API_PATIENCE_S = 30.0  # for a slow API to answer which runs were left, once their processes are killed
 WORKER_STOP_S = 2.0  # for a worker with no run left to exit on SIGINT
 SERVER_STOP_S = 3.0  # for the Prefect server to exit on SIGTERM
 
@@ -347,12 +352,13 @@ def api_client(api_url: str, timeout: float = 5.0, fail_fast: bool = True):
         yield client
 
 
-def set_pools_paused(client, pools: list[str], paused: bool) -> None:
+def set_pools_paused(client, pools: list[str], paused: bool) -> bool:
     """Pause (no worker picks up a new run) or resume the worker pools: Prefect's own 'stop taking work'."""
     from prefect.client.schemas.actions import WorkPoolUpdate
 
     for pool in pools:
         client.update_work_pool(pool, WorkPoolUpdate(is_paused=paused))
+    return True
 
 
 def active_runs(client, pools: list[str]) -> list:
@@ -391,6 +397,32 @@ def crash_runs(client, runs: list, why: str) -> None:
         client.set_flow_run_state(run.id, Crashed(message=why), force=True)
 
 
+def process_gone(pid: str | None) -> bool:
+    """Whether the process of a flow run (its ``infrastructure_pid``: Prefect's process worker records the
+    PID) is gone from this machine; False when no PID was recorded."""
+    import psutil
+
+    try:
+        return not alive(psutil.Process(int(pid or "")))
+    except ValueError:
+        return False
+    except psutil.NoSuchProcess:
+        return True
+
+
+def crash_orphans(client, pools: list[str], say=print) -> list:
+    """Record as Crashed (tagged for resuming) the runs left in flight by an earlier serve that never
+    stopped: killed (SIGKILL, a power cut) or unable to reach its API while stopping. Read before this
+    serve's worker starts, a run of its pools in flight whose process is gone has no one to finish it,
+    and Prefect would show it Running for ever. One serve per Prefect database runs these pools."""
+    runs = [run for run in active_runs(client, pools) if process_gone(run.infrastructure_pid)]
+    if runs:
+        why = "its process was gone when callaudit serve started again; this start resumes it"
+        crash_runs(client, runs, why)
+        say(f"found {len(runs)} flow run(s) left in flight by a serve that did not stop: {describe(runs)}")
+    return runs
+
+
 def resume_interrupted(client, say=print) -> list:
     """Reschedule the runs a previous stop cancelled or crashed, as Prefect's 'Retry' does (state
     AwaitingRetry, now): the worker picks the same run up again, and the idempotent stages resume it."""
@@ -411,15 +443,16 @@ def resume_interrupted(client, say=print) -> list:
     return runs
 
 
-def safely(step: str, action, say=print, attempts: int = 1):
+def safely(step: str, action, say=None, attempts: int = 1):
     """Run one API step of a stop, ``attempts`` times at most (a busy SQLite answers 503 now and then); a
-    failure is reported and the stop goes on."""
+    failure is reported (unless ``say`` is None) and the stop goes on."""
     for attempt in range(1, attempts + 1):
         try:
             return action()
         except Exception as exc:  # noqa: BLE001 (a stop must reach the end)
             if attempt == attempts:
-                say(f"[yellow]note[/]: {step} failed ({type(exc).__name__}: {exc})")
+                if say is not None:
+                    say(f"[yellow]note[/]: {step} failed ({type(exc).__name__}: {exc})")
                 return None
             time.sleep(0.3)
     return None
@@ -495,6 +528,8 @@ def start(
             deploy_all(services, env, deploy_log)
             say(f"deployed everything in prefect.yaml; log: {deploy_log}")
         if worker:
+            with api_client(api_url, fail_fast=False) as client:  # before a worker of ours runs anything
+                crash_orphans(client, [p.name for p in pools if p.worker], say)
             for pool in (p for p in pools if p.worker):
                 worker_log = logs / f"worker-{pool.name}.log"
                 services.workers.append(
@@ -516,50 +551,110 @@ def start(
     return services, api_url
 
 
+class RunsInFlight:
+    """What the API says is in flight in serve's pools, asked again and again during a stop.
+
+    The runs themselves can hold every core (ASR on a 2-core machine) and leave the server too slow to
+    answer in ``api_client``'s 5 s: a request that timed out means *unknown*, never *none*, so that a stop
+    does not take a busy server for an idle worker and kill a run unseen. A failure is reported once, and
+    again when the API answers."""
+
+    def __init__(self, client, pools: list[str], say=print) -> None:
+        self.client, self.pools, self.say = client, pools, say
+        self.runs: list = []  # the last answer
+        self.answered = False  # whether the last request was answered
+        self._failing = False
+
+    @property
+    def settled(self) -> bool:
+        """The API answered, and nothing is in flight."""
+        return self.answered and not self.runs
+
+    def refresh(self) -> list | None:
+        try:
+            self.runs = active_runs(self.client, self.pools)
+        except Exception as exc:  # noqa: BLE001 (a busy or gone server: asked again, the stop goes on)
+            if not self._failing:
+                self.say(
+                    f"[yellow]note[/]: the API did not answer ({type(exc).__name__}: {exc}); asking again"
+                )
+            self.answered, self._failing = False, True
+            return None
+        if self._failing:
+            self.say(f"the API answers again: {len(self.runs)} flow run(s) in flight")
+        self.answered, self._failing = True, False
+        return self.runs
+
+    def wait_until(self, deadline: float, settled: bool = True) -> None:
+        """Ask again every half second until the API answers (and, with ``settled``, nothing is in
+        flight), or ``deadline``."""
+        while time.monotonic() < deadline:
+            self.refresh()
+            if self.settled or (self.answered and not settled):
+                return
+            time.sleep(0.5)
+
+
 def stop_gracefully(services: Services, grace: float, say=print, since: float | None = None) -> None:
     """The first Ctrl-C: no new work, ``grace`` seconds for the runs in flight, then Prefect cancels what
     is left; then the workers, the server, and whatever remains of their processes.
 
-    After the grace period this takes at most CANCEL_WAIT_S + WORKER_STOP_S + SERVER_STOP_S seconds and a
-    few API calls: runs that Prefect could not cancel in time are killed with their worker and recorded
-    Crashed. The grace period counts from ``since`` (the signal; now by default)."""
+    After the grace period this takes at most 2 × CANCEL_WAIT_S + WORKER_STOP_S + SERVER_STOP_S seconds
+    and a few API calls (API_PATIENCE_S more when the API does not answer): runs that Prefect could not
+    cancel in time are killed with their worker and recorded Crashed. The grace period counts from
+    ``since`` (the signal; now by default)."""
     pools = services.worker_pools
     since = time.monotonic() if since is None else since
     with api_client(services.api_url) as client:
-
-        def in_flight() -> list:
-            return safely("listing the runs in flight", lambda: active_runs(client, pools), say) or []
-
-        safely("pausing the work pools", lambda: set_pools_paused(client, pools, paused=True), say, 3)
-        active = in_flight()
-        if active:
-            say(
-                f"no new work; waiting up to {grace:.0f} s for {len(active)} flow run(s) to finish: "
-                f"{describe(active)} (Ctrl-C again stops at once)"
+        paused = safely("pausing the work pools", lambda: set_pools_paused(client, pools, True), say)
+        runs = RunsInFlight(client, pools, say)
+        runs.refresh()
+        if not runs.settled:
+            what = (
+                f"{len(runs.runs)} flow run(s) to finish: {describe(runs.runs)}"
+                if runs.answered
+                else "the flow runs in flight to finish"
             )
-            while active and time.monotonic() < since + grace:
+            say(f"no new work; waiting up to {grace:.0f} s for {what} (Ctrl-C again stops at once)")
+            while not runs.settled and time.monotonic() < since + grace:
                 time.sleep(0.5)
-                active = in_flight()
-        if active:
-            say(f"cancelling {len(active)} flow run(s) still in flight: {describe(active)}")
-            safely("cancelling the runs", lambda: cancel_runs(client, active), say, 3)
-            deadline = time.monotonic() + CANCEL_WAIT_S
-            while active and time.monotonic() < deadline:
-                time.sleep(0.5)
-                active = in_flight()
-        if active:
-            say(
-                f"not cancelled after {CANCEL_WAIT_S:.0f} s: {describe(active)}; killing them with the worker"
-            )
-            services.kill_all_but_server()
-            why = "callaudit serve stopped while the run was in flight; its next start resumes it"
-            safely("marking the runs crashed", lambda: crash_runs(client, active, why), say, 3)
-        else:
+                if not paused:  # a busy server: pause the pools as soon as it answers
+                    paused = safely("pausing the work pools", lambda: set_pools_paused(client, pools, True))
+                runs.refresh()
+        if not runs.answered:  # the grace period is over: what is still in flight must be known to cancel it
+            runs.wait_until(time.monotonic() + CANCEL_WAIT_S, settled=False)
+        if runs.answered and runs.runs:
+            say(f"cancelling {len(runs.runs)} flow run(s) still in flight: {describe(runs.runs)}")
+            cancelling = runs.runs
+            safely("cancelling the runs", lambda: cancel_runs(client, cancelling), say, 3)
+            runs.wait_until(time.monotonic() + CANCEL_WAIT_S)
+        if runs.settled:
             say("stopping the worker…")
             services.stop_workers(WORKER_STOP_S)
+        else:
+            say(
+                f"not cancelled after {CANCEL_WAIT_S:.0f} s: {describe(runs.runs)}; killing them with "
+                "the worker"
+                if runs.answered
+                else "the API does not answer: killing the worker and whatever it runs"
+            )
+            services.kill_all_but_server()  # frees the cores the server was waiting for
+            crash_left_runs(services, pools, say)
     say("stopping the server…")
     services.stop_server(SERVER_STOP_S)
     services.kill_all()
+
+
+def crash_left_runs(services: Services, pools: list[str], say=print) -> None:
+    """Record as Crashed the runs still in flight once their processes are killed, asking a slow API for
+    API_PATIENCE_S at most; what it never answers about, the next start finds orphaned (``crash_orphans``)."""
+    why = "callaudit serve stopped while the run was in flight; its next start resumes it"
+    with api_client(services.api_url, timeout=API_PATIENCE_S / 2) as client:
+        left = safely("listing the runs in flight", lambda: active_runs(client, pools), say, 2)
+        if left is None:
+            say("the next start records the runs that were in flight as Crashed and resumes them")
+        elif left:
+            safely("marking the runs crashed", lambda: crash_runs(client, left, why), say, 3)
 
 
 def stop_now(services: Services, say=print) -> None:

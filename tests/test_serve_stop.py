@@ -1,7 +1,8 @@
 """Stopping ``callaudit serve`` while a ``daily-compliance`` run is in its inference stage: Ctrl-C (or
 SIGTERM) gives the run a short grace period, then Prefect cancels it; a second Ctrl-C stops at once.
-Either way ``serve`` returns promptly, no process it started survives, the run is not left Running, and the
-next start puts the interrupted run back in line. A Ctrl-C during the start leaves no server behind.
+Either way ``serve`` returns promptly, no process it started survives, the run is not left Running (not even
+when the server stalls during the stop), and the next start puts the interrupted run back in line, as it
+does a run left by a serve killed outright. A Ctrl-C during the start leaves no server behind.
 
 The warehouse is a fresh database per test on the session's embedded PostgreSQL; Prefect keeps its state in
 SQLite under a temporary PREFECT_HOME, read directly once the server is gone."""
@@ -14,6 +15,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -27,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 GRACE_S = 5  # CALLAUDIT_SERVE_GRACE_S of the tests: the inference stage of 40 orders takes far longer
 READY_TIMEOUT_S = 600
 IN_FLIGHT_TIMEOUT_S = 600
+STALL_S = 25  # longer than serve's first pause and listing with their 5-s timeouts, and the grace
 
 
 def free_port() -> int:
@@ -141,6 +144,11 @@ def alive(process: psutil.Process) -> bool:
         return False
 
 
+def resume(process: psutil.Process) -> None:
+    with suppress(psutil.Error):
+        process.resume()
+
+
 def survivors(processes: list[psutil.Process]) -> list[str]:
     left = []
     for process in processes:
@@ -227,6 +235,54 @@ def stop_in_grace(serve: Serve, run, signum: int) -> float:
 def test_sigterm_with_a_run_in_flight_cancels_it_and_leaves_no_process(start_serve) -> None:
     serve = start_serve()
     stop_in_grace(serve, trigger_until_inferring(serve), signal.SIGTERM)
+
+
+def test_a_stop_while_the_server_stalls_still_records_the_run_in_flight(start_serve) -> None:
+    """The Prefect server answers nothing for 25 s from the signal (stopped, as a server starved of CPU
+    by the runs would be): serve waits for the runs it cannot see, then kills them and records them once
+    the server answers; it never takes a silent server for an idle worker."""
+    serve = start_serve()
+    run = trigger_until_inferring(serve)
+    processes = serve.processes()
+    server = next(p for p in processes[1:] if "server" in p.cmdline() and "start" in p.cmdline())
+    server.suspend()
+    threading.Timer(STALL_S, resume, [server]).start()
+    serve.interrupt(signal.SIGTERM)
+    code, seconds = serve.wait(STALL_S + 60)
+    log = " ".join(serve.text().split())
+    print(f"stalled server: serve returned in {seconds:.1f} s, run {serve.flow_run_state(run.id)}")
+    assert code == 0, log[-4000:]
+    assert "the API did not answer" in log, log[-4000:]
+    assert f"waiting up to {GRACE_S} s for the flow runs in flight to finish" in log, log[-4000:]
+    assert not survivors(processes), f"left running: {survivors(processes)}"
+    assert serve.flow_run_state(run.id)[0] in ("CANCELLED", "CRASHED"), log[-4000:]
+
+
+def test_a_serve_killed_outright_leaves_its_run_to_the_next_start(start_serve) -> None:
+    """SIGKILL to serve and everything it started (no stop at all): the run stays Running in Prefect's
+    database with no process; the next start records it Crashed and puts it back in line."""
+    first = start_serve()
+    run = trigger_until_inferring(first)
+    processes = first.processes()
+    for process in processes:
+        with suppress(psutil.Error):
+            process.kill()
+    first.wait(10)
+    assert first.flow_run_state(run.id)[0] == "RUNNING"
+
+    second = start_serve()
+    said = " ".join(second.text().split())
+    assert f"left in flight by a serve that did not stop: {run.name}" in said, said[-3000:]
+    assert f"resuming 1 flow run(s) interrupted by the last stop: {run.name}" in said, said[-3000:]
+    deadline = time.monotonic() + IN_FLIGHT_TIMEOUT_S
+    while True:
+        with second.client() as client:
+            resumed = client.read_flow_run(run.id)
+        if resumed.run_count >= 2 and resumed.state.is_running():
+            break
+        assert time.monotonic() < deadline, f"not resumed: {resumed.state}\n{second.text()[-3000:]}"
+        time.sleep(1)
+    stop_in_grace(second, resumed, signal.SIGINT)
 
 
 def test_ctrl_c_cancels_the_run_the_next_start_resumes_it_a_second_ctrl_c_stops_at_once(start_serve) -> None:
