@@ -387,7 +387,7 @@ def cancel_runs(client, runs: list) -> None:
         )
 
 
-def crash_runs(client, runs: list, why: str) -> None:
+def crash_runs(client, runs: list, why: str) -> bool:
     """Record as Crashed the runs whose process serve killed itself (the worker was gone or too slow to
     cancel them): no one else would, and Prefect would show them Running for ever. Tagged for resuming."""
     from prefect.states import Crashed
@@ -395,6 +395,7 @@ def crash_runs(client, runs: list, why: str) -> None:
     for run in runs:
         client.update_flow_run(run.id, tags=sorted({*run.tags, INTERRUPTED_TAG}))
         client.set_flow_run_state(run.id, Crashed(message=why), force=True)
+    return True
 
 
 def process_gone(pid: str | None) -> bool:
@@ -581,7 +582,7 @@ class RunsInFlight:
             self.answered, self._failing = False, True
             return None
         if self._failing:
-            self.say(f"the API answers again: {len(self.runs)} flow run(s) in flight")
+            self.say(f"the API answers again: {len(self.runs)} flow run(s) in flight: {describe(self.runs)}")
         self.answered, self._failing = True, False
         return self.runs
 
@@ -653,8 +654,8 @@ def crash_left_runs(services: Services, pools: list[str], say=print) -> None:
         left = safely("listing the runs in flight", lambda: active_runs(client, pools), say, 2)
         if left is None:
             say("the next start records the runs that were in flight as Crashed and resumes them")
-        elif left:
-            safely("marking the runs crashed", lambda: crash_runs(client, left, why), say, 3)
+        elif left and safely("marking the runs crashed", lambda: crash_runs(client, left, why), say, 3):
+            say(f"recorded Crashed: {describe(left)}")
 
 
 def stop_now(services: Services, say=print) -> None:
