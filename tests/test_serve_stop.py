@@ -233,6 +233,18 @@ def stop_in_grace(serve: Serve, run, signum: int) -> float:
     return seconds
 
 
+def wait_resumed(serve: Serve, run):
+    """The flow run once the worker runs it a second time (``run_count`` 2, Running)."""
+    deadline = time.monotonic() + IN_FLIGHT_TIMEOUT_S
+    while True:
+        with serve.client() as client:
+            resumed = client.read_flow_run(run.id)
+        if resumed.run_count >= 2 and resumed.state.is_running():
+            return resumed
+        assert time.monotonic() < deadline, f"not resumed: {resumed.state}\n{serve.text()[-3000:]}"
+        time.sleep(1)
+
+
 def test_sigterm_with_a_run_in_flight_cancels_it_and_leaves_no_process(start_serve) -> None:
     serve = start_serve()
     stop_in_grace(serve, trigger_until_inferring(serve), signal.SIGTERM)
@@ -275,14 +287,7 @@ def test_a_serve_killed_outright_leaves_its_run_to_the_next_start(start_serve) -
     said = " ".join(second.text().split())
     assert f"left in flight by a serve that did not stop: {run.name}" in said, said[-3000:]
     assert f"resuming 1 flow run(s) interrupted by the last stop: {run.name}" in said, said[-3000:]
-    deadline = time.monotonic() + IN_FLIGHT_TIMEOUT_S
-    while True:
-        with second.client() as client:
-            resumed = client.read_flow_run(run.id)
-        if resumed.run_count >= 2 and resumed.state.is_running():
-            break
-        assert time.monotonic() < deadline, f"not resumed: {resumed.state}\n{second.text()[-3000:]}"
-        time.sleep(1)
+    resumed = wait_resumed(second, run)
     stop_in_grace(second, resumed, signal.SIGINT)
 
 
@@ -295,14 +300,7 @@ def test_ctrl_c_cancels_the_run_the_next_start_resumes_it_a_second_ctrl_c_stops_
     second = start_serve(grace=120)
     resumed_line = f"resuming 1 flow run(s) interrupted by the last stop: {run.name}"
     assert resumed_line in " ".join(second.text().split())
-    deadline = time.monotonic() + IN_FLIGHT_TIMEOUT_S
-    while True:
-        with second.client() as client:
-            resumed = client.read_flow_run(run.id)
-        if resumed.run_count >= 2 and resumed.state.is_running():
-            break
-        assert time.monotonic() < deadline, f"not resumed: {resumed.state}\n{second.text()[-3000:]}"
-        time.sleep(1)
+    resumed = wait_resumed(second, run)
     assert "interrupted-by-serve-stop" not in resumed.tags
 
     # Ctrl-C, then Ctrl-C again during the 120 s grace period: serve stops at once
