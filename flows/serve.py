@@ -571,7 +571,7 @@ class RunsInFlight:
         """The API answered, and nothing is in flight."""
         return self.answered and not self.runs
 
-    def refresh(self) -> list | None:
+    def refresh(self) -> None:
         try:
             self.runs = active_runs(self.client, self.pools)
         except Exception as exc:  # noqa: BLE001 (a busy or gone server: asked again, the stop goes on)
@@ -580,11 +580,10 @@ class RunsInFlight:
                     f"[yellow]note[/]: the API did not answer ({type(exc).__name__}: {exc}); asking again"
                 )
             self.answered, self._failing = False, True
-            return None
+            return
         if self._failing:
             self.say(f"the API answers again: {len(self.runs)} flow run(s) in flight: {describe(self.runs)}")
         self.answered, self._failing = True, False
-        return self.runs
 
     def wait_until(self, deadline: float, settled: bool = True) -> None:
         """Ask again every half second until the API answers (and, with ``settled``, nothing is in
@@ -640,21 +639,27 @@ def stop_gracefully(services: Services, grace: float, say=print, since: float | 
                 else "the API does not answer: killing the worker and whatever it runs"
             )
             services.kill_all_but_server()  # frees the cores the server was waiting for
-            crash_left_runs(services, pools, say)
+            why = "callaudit serve stopped while the run was in flight; its next start resumes it"
+            crash_left_runs(services, why, say)
     say("stopping the server…")
     services.stop_server(SERVER_STOP_S)
     services.kill_all()
 
 
-def crash_left_runs(services: Services, pools: list[str], say=print) -> None:
-    """Record as Crashed the runs still in flight once their processes are killed, asking a slow API for
-    API_PATIENCE_S at most; what it never answers about, the next start finds orphaned (``crash_orphans``)."""
-    why = "callaudit serve stopped while the run was in flight; its next start resumes it"
-    with api_client(services.api_url, timeout=API_PATIENCE_S / 2) as client:
-        left = safely("listing the runs in flight", lambda: active_runs(client, pools), say, 2)
+def crash_left_runs(
+    services: Services, why: str, say=print, timeout: float = API_PATIENCE_S / 3, attempts: int = 3
+) -> None:
+    """Record as Crashed the runs still in flight once serve has killed their processes, asking the API
+    ``attempts`` times at most, ``timeout`` seconds each; what it never answers about, the next start finds
+    orphaned (``crash_orphans``)."""
+    pools = services.worker_pools
+    with api_client(services.api_url, timeout=timeout) as client:
+        left = safely("listing the runs in flight", lambda: active_runs(client, pools), say, attempts)
         if left is None:
             say("the next start records the runs that were in flight as Crashed and resumes them")
-        elif left and safely("marking the runs crashed", lambda: crash_runs(client, left, why), say, 3):
+        elif left and safely(
+            "marking the runs crashed", lambda: crash_runs(client, left, why), say, attempts
+        ):
             say(f"recorded Crashed: {describe(left)}")
 
 
@@ -664,13 +669,8 @@ def stop_now(services: Services, say=print) -> None:
     say("stopping at once…")
     services.kill_all_but_server()
     if services.server is not None and services.server.poll() is None and services.worker_pools:
-        with api_client(services.api_url, timeout=1.0) as client:
-            left = safely(
-                "listing the runs in flight", lambda: active_runs(client, services.worker_pools), say
-            )
-            if left:
-                why = "callaudit serve was stopped at once (second Ctrl-C); its next start resumes this run"
-                safely("marking the runs crashed", lambda: crash_runs(client, left, why), say)
+        why = "callaudit serve was stopped at once (second Ctrl-C); its next start resumes this run"
+        crash_left_runs(services, why, say, timeout=1.0, attempts=1)
     services.kill_all()
 
 
